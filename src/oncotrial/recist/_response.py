@@ -1,0 +1,358 @@
+"""Response categories and the RECIST 1.1 response tables (Eisenhauer et al. 2009).
+
+The building blocks here are the three tables of RECIST 1.1 section 4.3 and 4.4:
+target-lesion response (section 4.3.1), non-target response (section 4.3.2) and the
+overall time-point response (Tables 1 and 2).
+They take categories and sums and return categories; the lesion-level derivation that
+produces those sums lives in ``_timepoint``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from enum import StrEnum
+
+from oncotrial.errors import InputError
+
+__all__ = [
+    "NewLesionStatus",
+    "NonTargetStatus",
+    "Response",
+    "non_target_response",
+    "overall_response",
+    "target_response",
+]
+
+# Floating-point slack for the percentage thresholds: RECIST boundaries are inclusive
+# ("at least a 20 % increase", "at least a 30 % decrease"), and 1.2 * 47 is not exactly 56.4
+# in binary floating point. One nanometre cannot change a clinical call.
+_EPS = 1e-9
+
+
+class Response(StrEnum):
+    """A RECIST 1.1 response category (time point or best overall response).
+
+    The value is the category as written in the guideline's tables.
+    ``NON_CR_NON_PD`` is only used for patients with non-target disease only
+    (RECIST 1.1 Table 2), where it is deliberately not called SD.
+
+    >>> Response.parse("non-CR/non-PD")
+    <Response.NON_CR_NON_PD: 'NON-CR/NON-PD'>
+    >>> Response.CR.rank > Response.PR.rank > Response.SD.rank > Response.PD.rank > Response.NE.rank
+    True
+    """
+
+    CR = "CR"
+    PR = "PR"
+    SD = "SD"
+    NON_CR_NON_PD = "NON-CR/NON-PD"
+    PD = "PD"
+    NE = "NE"
+
+    @property
+    def rank(self) -> int:
+        """Order of merit for best overall response (RECIST 1.1 section 4.4.1).
+
+        CR > PR > SD > NON-CR/NON-PD > PD > NE.
+        """
+        return _RANK[self]
+
+    @classmethod
+    def parse(cls, value: Response | str) -> Response:
+        """Read a response category written as in the guideline, in any case and spacing.
+
+        "IR/SD" (mRECIST's name for non-CR/non-PD) is read as ``NON_CR_NON_PD``.
+
+        Raises:
+            InputError: the text is not a RECIST response category.
+
+        >>> Response.parse("pr"), Response.parse("IR/SD")
+        (<Response.PR: 'PR'>, <Response.NON_CR_NON_PD: 'NON-CR/NON-PD'>)
+        """
+        if isinstance(value, Response):
+            return value
+        if isinstance(value, str):
+            found = _ALIASES.get(re.sub(r"[^A-Z/]", "", value.upper()))
+            if found is not None:
+                return found
+        raise InputError(
+            f"Response {value!r} is not a RECIST 1.1 response category. "
+            "It must be one of CR, PR, SD, NON-CR/NON-PD, PD or NE.",
+            field="response",
+            value=value,
+            hint="Correct the time-point response.",
+        )
+
+
+_RANK = {
+    Response.CR: 5,
+    Response.PR: 4,
+    Response.SD: 3,
+    Response.NON_CR_NON_PD: 2,
+    Response.PD: 1,
+    Response.NE: 0,
+}
+_ALIASES = {
+    "CR": Response.CR,
+    "PR": Response.PR,
+    "SD": Response.SD,
+    "NONCR/NONPD": Response.NON_CR_NON_PD,
+    "IR/SD": Response.NON_CR_NON_PD,
+    "PD": Response.PD,
+    "NE": Response.NE,
+}
+
+
+class NewLesionStatus(StrEnum):
+    """New-lesion finding at a time point (RECIST 1.1 section 4.3.2, "New lesions").
+
+    An ``EQUIVOCAL`` new lesion is not PD at that time point; if a later scan confirms it,
+    PD is dated back to the scan where it was first seen.
+
+    >>> NewLesionStatus.parse(True), NewLesionStatus.parse("equivocal")
+    (<NewLesionStatus.YES: 'YES'>, <NewLesionStatus.EQUIVOCAL: 'EQUIVOCAL'>)
+    """
+
+    NO = "NO"
+    EQUIVOCAL = "EQUIVOCAL"
+    YES = "YES"
+
+    @classmethod
+    def parse(cls, value: NewLesionStatus | str | bool | None) -> NewLesionStatus:
+        """Read ``True``/``False``/``None`` or "yes", "no", "equivocal" as a status.
+
+        ``None`` means no new lesion was reported.
+
+        Raises:
+            InputError: the value is not a new-lesion status.
+        """
+        if isinstance(value, NewLesionStatus):
+            return value
+        if value is None or value is False:
+            return cls.NO
+        if value is True:
+            return cls.YES
+        if isinstance(value, str):
+            key = value.strip().upper()
+            if key in {"Y", "YES", "UNEQUIVOCAL"}:
+                return cls.YES
+            if key in {"N", "NO", "NONE"}:
+                return cls.NO
+            if key in {"EQUIVOCAL", "EQ"}:
+                return cls.EQUIVOCAL
+        raise InputError(
+            f"New-lesion status {value!r} is not recognised. "
+            "RECIST 1.1 records a new lesion as no, equivocal or yes (unequivocal).",
+            field="new_lesion",
+            value=value,
+            hint="Record NO, EQUIVOCAL or YES.",
+        )
+
+
+class NonTargetStatus(StrEnum):
+    """A non-target lesion's state at a follow-up scan (RECIST 1.1 section 4.3.2).
+
+    ``PROGRESSION`` is the reader's judgement of unequivocal progression; the software never
+    infers it from measurements.
+    """
+
+    ABSENT = "ABSENT"
+    PRESENT = "PRESENT"
+    PROGRESSION = "PROGRESSION"
+    NOT_EVALUATED = "NOT_EVALUATED"
+
+    @classmethod
+    def parse(cls, value: NonTargetStatus | str) -> NonTargetStatus:
+        """Read a status written in any case ("present", "absent", "progression", "ne").
+
+        Raises:
+            InputError: the value is not a non-target status.
+        """
+        if isinstance(value, NonTargetStatus):
+            return value
+        if isinstance(value, str):
+            key = value.strip().upper().replace(" ", "_").replace("-", "_")
+            key = {"NE": "NOT_EVALUATED", "PD": "PROGRESSION", "UNEQUIVOCAL_PROGRESSION":
+                   "PROGRESSION", "GONE": "ABSENT", "DISAPPEARED": "ABSENT"}.get(key, key)
+            if key in cls.__members__:
+                return cls[key]
+        raise InputError(
+            f"Non-target status {value!r} is not recognised. "
+            "RECIST 1.1 records a non-target lesion as absent, present, unequivocally "
+            "progressed or not evaluated.",
+            field="non_target",
+            value=value,
+            hint="Record ABSENT, PRESENT, PROGRESSION or NOT_EVALUATED.",
+        )
+
+
+def target_response(
+    *,
+    baseline_sum_mm: float,
+    nadir_mm: float,
+    current_sum_mm: float,
+    all_targets_in_cr: bool,
+    complete: bool = True,
+    pd_rel: float = 0.20,
+    pd_abs_mm: float | None = 5.0,
+    pr_rel: float = 0.30,
+) -> Response:
+    """Target-lesion response at one time point by RECIST 1.1 section 4.3.1.
+
+    Rules, in this order:
+
+    * PD: the sum is at least 20 % above the nadir **and** at least 5 mm above it.
+      The nadir is the smallest sum before this time point, baseline included.
+    * CR: every target has disappeared (``all_targets_in_cr``: non-nodal targets 0 mm and
+      lymph nodes under 10 mm short axis, so the sum may be above 0).
+    * PR: the sum is at least 30 % below the **baseline** sum.
+    * SD: neither.
+
+    With ``complete=False`` the sum covers only the targets measured at this visit
+    (RECIST 1.1 section 4.3.4 and the 2016 clarification): the time point is PD if the
+    measured targets alone already prove it, otherwise NE.
+    ``pd_abs_mm=None`` drops the 5 mm rule (mRECIST as published).
+
+    Raises:
+        InputError: a sum is negative.
+
+    Worked examples, baseline 60 mm:
+
+    >>> target_response(baseline_sum_mm=60, nadir_mm=47, current_sum_mm=58, all_targets_in_cr=False)
+    <Response.PD: 'PD'>
+    >>> target_response(baseline_sum_mm=12, nadir_mm=12, current_sum_mm=15, all_targets_in_cr=False)
+    <Response.SD: 'SD'>
+    >>> target_response(baseline_sum_mm=60, nadir_mm=40, current_sum_mm=42, all_targets_in_cr=False)
+    <Response.PR: 'PR'>
+    >>> target_response(baseline_sum_mm=40, nadir_mm=20, current_sum_mm=14, all_targets_in_cr=True)
+    <Response.CR: 'CR'>
+    """
+    for name, value in (
+        ("baseline_sum_mm", baseline_sum_mm),
+        ("nadir_mm", nadir_mm),
+        ("current_sum_mm", current_sum_mm),
+    ):
+        if not value >= 0:
+            raise InputError(
+                f"{name} is {value} mm. A sum of diameters cannot be negative.",
+                field=name,
+                value=value,
+                hint="Correct the lesion measurements.",
+            )
+    if _is_pd(nadir_mm, current_sum_mm, pd_rel, pd_abs_mm):
+        return Response.PD
+    if not complete:
+        return Response.NE
+    if all_targets_in_cr:
+        return Response.CR
+    if current_sum_mm <= (1.0 - pr_rel) * baseline_sum_mm + _EPS:
+        return Response.PR
+    return Response.SD
+
+
+def _is_pd(nadir: float, current: float, pd_rel: float, pd_abs_mm: float | None) -> bool:
+    """RECIST 1.1 section 4.3.1: >= 20 % and (unless disabled) >= 5 mm above the nadir."""
+    if current < (1.0 + pd_rel) * nadir - _EPS:
+        return False
+    if pd_abs_mm is None:
+        return current > nadir
+    return current - nadir >= pd_abs_mm - _EPS
+
+
+def non_target_response(statuses: Iterable[NonTargetStatus | str]) -> Response | None:
+    """Non-target response at one time point by RECIST 1.1 section 4.3.2.
+
+    * PD: any non-target lesion shows unequivocal progression (a reader's judgement).
+    * NE: any non-target lesion was not evaluated and none progressed.
+    * NON-CR/NON-PD: at least one non-target lesion persists.
+    * CR: all non-target lesions are gone (nodes under 10 mm short axis).
+
+    Returns None when there are no non-target lesions; the overall table then reads the
+    non-target column as CR.
+
+    >>> non_target_response(["absent", "present"])
+    <Response.NON_CR_NON_PD: 'NON-CR/NON-PD'>
+    >>> non_target_response(["not_evaluated", "progression"])
+    <Response.PD: 'PD'>
+    >>> non_target_response([]) is None
+    True
+    """
+    seen = {NonTargetStatus.parse(s) for s in statuses}
+    if not seen:
+        return None
+    if NonTargetStatus.PROGRESSION in seen:
+        return Response.PD
+    if NonTargetStatus.NOT_EVALUATED in seen:
+        return Response.NE
+    if NonTargetStatus.PRESENT in seen:
+        return Response.NON_CR_NON_PD
+    return Response.CR
+
+
+_TARGET_ALLOWED = frozenset({Response.CR, Response.PR, Response.SD, Response.PD, Response.NE})
+_NON_TARGET_ALLOWED = frozenset({Response.CR, Response.NON_CR_NON_PD, Response.PD, Response.NE})
+
+
+def overall_response(
+    *,
+    target: Response | str | None,
+    non_target: Response | str | None,
+    new_lesion: NewLesionStatus | str | bool | None,
+) -> Response:
+    """Overall time-point response from RECIST 1.1 Table 1 (targets) or Table 2 (no targets).
+
+    ``target=None`` means the patient has no target lesions (non-target disease only,
+    Table 2); ``non_target=None`` means no non-target lesions at baseline, read as CR.
+    An equivocal new lesion is not PD at this time point (section 4.3.2).
+
+    Table 1 (target disease): PD in any column, or a new lesion, gives PD; otherwise
+    CR + CR = CR; CR + NON-CR/NON-PD or NE = PR; PR + non-PD or NE = PR;
+    SD + non-PD or NE = SD; NE + non-PD = NE.
+    Table 2 (non-target only): CR = CR, NON-CR/NON-PD = NON-CR/NON-PD, NE = NE.
+
+    Raises:
+        InputError: both columns are empty (no disease was recorded at baseline), or a
+            category does not belong in its column (for example target NON-CR/NON-PD).
+
+    >>> overall_response(target="CR", non_target="NON-CR/NON-PD", new_lesion=False)
+    <Response.PR: 'PR'>
+    >>> overall_response(target="SD", non_target=None, new_lesion="equivocal")
+    <Response.SD: 'SD'>
+    >>> overall_response(target=None, non_target="NON-CR/NON-PD", new_lesion=True)
+    <Response.PD: 'PD'>
+    """
+    t = None if target is None else Response.parse(target)
+    nt = None if non_target is None else Response.parse(non_target)
+    new = NewLesionStatus.parse(new_lesion)
+    if t is not None and t not in _TARGET_ALLOWED:
+        raise InputError(
+            f"Target response {t.value} is not a target-lesion category. "
+            "RECIST 1.1 section 4.3.1 uses CR, PR, SD, PD or NE for target lesions.",
+            field="target",
+            value=t.value,
+            hint="NON-CR/NON-PD is for non-target lesions; correct the target response.",
+        )
+    if nt is not None and nt not in _NON_TARGET_ALLOWED:
+        raise InputError(
+            f"Non-target response {nt.value} is not a non-target category. "
+            "RECIST 1.1 section 4.3.2 uses CR, NON-CR/NON-PD, PD or NE for non-target lesions.",
+            field="non_target",
+            value=nt.value,
+            hint="Correct the non-target response.",
+        )
+    if t is None and nt is None:
+        raise InputError(
+            "Neither target nor non-target lesions were recorded. "
+            "RECIST 1.1 needs disease at baseline to assess response.",
+            field="target",
+            value=None,
+            hint="Record the baseline lesions, or do not assess this patient for response.",
+        )
+    if new is NewLesionStatus.YES or t is Response.PD or nt is Response.PD:
+        return Response.PD
+    if t is None:
+        return Response.NE if nt is None else nt  # Table 2: CR, NON-CR/NON-PD or NE as is
+    if t is Response.CR:
+        return Response.CR if nt in (None, Response.CR) else Response.PR
+    return t  # PR, SD and NE carry over when non-targets are non-PD or NE
