@@ -10,7 +10,7 @@ Tree::
     +-- ConfigurationError         a setting (ONCOTRIAL_* variable) is unusable
     +-- InputError                 a clinical or trial record is wrong or incomplete
         +-- UnitError              a value's unit is unknown or does not fit the analyte
-        +-- ImplausibleValueError  a value is physiologically impossible (negative count, LVEF 150 %)
+        +-- ImplausibleValueError  a value is physiologically impossible (LVEF 150 %)
 
 Findings about data (``check_*`` functions) are values, not exceptions: see :class:`Finding`.
 """
@@ -87,7 +87,7 @@ class ProtocolProblem:
 
 
 class ProtocolError(OncotrialError):
-    """A protocol file failed validation. ``problems`` lists every problem found, not just the first.
+    """A protocol file failed validation; ``problems`` lists every problem found, not the first.
 
     >>> err = ProtocolError("trial.yaml", [ProtocolProblem("enrolment.target", "must be at least 1",
     ...                                                     "Set the planned number of patients.")])

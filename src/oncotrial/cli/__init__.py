@@ -73,5 +73,5 @@ def main(argv: list[str] | None = None) -> None:
     try:
         app(args=argv, prog_name="oncotrial")
     except OncotrialError as exc:
-        err_console.print(f"Error: {exc}", markup=False)
+        err_console.print(f"Error: {exc}", markup=False, soft_wrap=True)
         sys.exit(2)

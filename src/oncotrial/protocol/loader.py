@@ -36,15 +36,20 @@ __all__ = [
 BUNDLED: dict[str, str] = {"NCT06478927": "nct06478927.yaml"}
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """A YAML loader that refuses a key given twice in one mapping (PyYAML keeps the last)."""
+_SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _UniqueKeyLoader(_SafeLoader):  # type: ignore[valid-type,misc]
+    """A YAML loader that refuses a key given twice in one mapping (PyYAML keeps the last).
+
+    It uses libyaml's parser when PyYAML was built with it (several times faster)."""
 
 
 def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode,
                        deep: bool = False) -> dict[Any, Any]:
     seen: dict[Any, int] = {}
     for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+        key = loader.construct_object(key_node, deep=deep)
         if key in seen:
             raise yaml.constructor.ConstructorError(
                 None, None,
@@ -52,11 +57,12 @@ def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode,
                 f"{key_node.start_mark.line + 1})",
                 key_node.start_mark)
         seen[key] = key_node.start_mark.line
-    return loader.construct_mapping(node, deep=deep)
+    mapping: dict[Any, Any] = loader.construct_mapping(node, deep=deep)
+    return mapping
 
 
 _UniqueKeyLoader.add_constructor(
-    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)  # type: ignore[arg-type]
+    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
 def bundled_protocol_path(registry_id: str = "NCT06478927") -> Path:
@@ -100,7 +106,7 @@ def load_protocol(path: str | Path) -> Protocol:
 def parse_protocol(text: str, *, source: str = "<protocol>") -> Protocol:
     """Validate protocol YAML given as text. See :func:`load_protocol`."""
     try:
-        data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+        data = yaml.load(text, Loader=_UniqueKeyLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(file)"
@@ -233,9 +239,7 @@ def _unwrap(tp: Any) -> Any:
     """list[X] -> X, X | None -> X; rule unions are left as they are."""
     while True:
         origin = get_origin(tp)
-        if origin is list:
-            tp = get_args(tp)[0]
-        elif origin is typing.Annotated:
+        if origin is list or origin is typing.Annotated:
             tp = get_args(tp)[0]
         elif origin in (typing.Union, types.UnionType):
             models = [a for a in get_args(tp) if isinstance(a, type) and issubclass(a, BaseModel)]

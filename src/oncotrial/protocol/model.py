@@ -16,6 +16,7 @@ provenance; nested sections carry their own. A field without provenance fails va
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -255,7 +256,7 @@ class Intervention(Section):
         if sorted(numbers, reverse=True) != list(range(0, -len(levels), -1)):
             raise problem(f"dose levels are numbered {numbers}",
                           "Number them 0 (starting), -1, -2, ... in that order.")
-        if any(a <= b for a, b in zip(doses, doses[1:], strict=False)):
+        if any(a <= b for a, b in itertools.pairwise(doses)):
             raise problem(f"doses {doses} do not decrease from level to level",
                           "Each reduction level must have a lower dose than the one before.")
         return levels
@@ -339,7 +340,8 @@ class Criteria(BaseModel):
         ids = [c.id for c in self.all()]
         dupes = sorted({i for i in ids if ids.count(i) > 1})
         if dupes:
-            raise problem(f"criterion id {dupes[0]} is used twice", "Give each criterion its own id.")
+            raise problem(f"criterion id {dupes[0]} is used twice",
+                          "Give each criterion its own id.")
         return self
 
     def all(self) -> list[Criterion]:
@@ -473,7 +475,7 @@ class Endpoints(Section):
 
 
 class Protocol(BaseModel):
-    """A single-arm oncology trial protocol. Load it with :func:`oncotrial.protocol.load_protocol`."""
+    """A single-arm oncology trial protocol; load it with ``load_protocol``."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 

@@ -22,7 +22,7 @@ fails when the file loads.
 >>> rule = TypeAdapter(Rule).validate_python(
 ...     {"kind": "compare", "field": "anc", "op": ">=", "value": 1.0, "unit": "10^9/L"})
 >>> rule.describe()
-'anc >= 1.0 10^9/L'
+'anc >= 1 10^9/L'
 """
 
 from __future__ import annotations

@@ -102,8 +102,8 @@ FIELDS: dict[str, FieldSpec] = {
 
 CHECKS: dict[str, CheckSpec] = {
     "hbv_control": CheckSpec(
-        "HBV DNA below the limit in the unit the lab reports (never converted) and anti-HBV therapy "
-        "started long enough before enrolment, for HBsAg-positive patients (PN-23, PN-24).",
+        "HBV DNA below the limit in the unit the lab reports (never converted) and anti-HBV "
+        "therapy started long enough before enrolment, for HBsAg-positive patients (PN-23, PN-24).",
         {"max_iu_per_ml": "HBV DNA limit in IU/mL (strict <)",
          "max_copies_per_ml": "HBV DNA limit in copies/mL (strict <)",
          "antiviral_min_days": "days of anti-HBV therapy before enrolment"},
