@@ -39,7 +39,7 @@ def test_validate_reports_every_problem_and_exits_2(capsys, tmp_path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text(text.replace("target: 41", "target: -1").replace("days_off: 0", "days_off: 3"),
                    encoding="utf-8")
-    code, out, err = run(capsys, "protocol", "validate", str(bad))
+    code, _, err = run(capsys, "protocol", "validate", str(bad))
     assert code == 2
     assert "has 2 problems" in err
     assert "enrolment.target" in err and "intervention.schedule" in err
@@ -76,5 +76,6 @@ def test_assumptions_list_each_with_reason(capsys) -> None:
 
 
 def test_assumptions_table_for_the_second_protocol(capsys) -> None:
-    code, out, _ = run(capsys, "protocol", "assumptions", str(PROTOCOLS / "examplinib_ovarian.yaml"))
+    other = str(PROTOCOLS / "examplinib_ovarian.yaml")
+    code, out, _ = run(capsys, "protocol", "assumptions", other)
     assert code == 0 and "made-up investigator's brochure" in out
