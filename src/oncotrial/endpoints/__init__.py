@@ -7,6 +7,14 @@ Every derived value carries the rule that decided it and a sentence saying why.
 Pure functions and frozen dataclasses, no I/O; see ``docs/endpoints.md``.
 """
 
+from oncotrial.endpoints.analysis import (
+    EndpointAnalysis,
+    LandmarkRate,
+    RateSummary,
+    SubjectEndpoints,
+    TimeToEventSummary,
+    analyze_endpoints,
+)
 from oncotrial.endpoints.exchange import (
     DOMAINS,
     ColumnSpec,
@@ -57,17 +65,23 @@ __all__ = [
     "DiscontinuationReason",
     "DomainSpec",
     "DosingRecord",
+    "EndpointAnalysis",
     "EndpointRules",
     "EventKind",
+    "LandmarkRate",
     "NewTherapy",
     "PfsVariant",
+    "RateSummary",
     "ResponseOutcome",
     "Subject",
     "SubjectData",
+    "SubjectEndpoints",
     "TherapyType",
     "TimeOrigin",
     "TimeToEvent",
+    "TimeToEventSummary",
     "TumourAssessment",
+    "analyze_endpoints",
     "derive_analysis_sets",
     "derive_os",
     "derive_pfs",

@@ -27,8 +27,9 @@ _CONTROL = (Response.CR, Response.PR, Response.SD)
 class ResponseOutcome:
     """One subject's response endpoints.
 
-    ``bor`` is the confirmed best overall response (primary ORR, PN-03) and ``bor_unconfirmed``
-    the supplementary one. ``responder`` and ``disease_control`` are the ORR and DCR numerators;
+    ``bor`` is the confirmed best overall response (primary ORR, PN-03; unconfirmed only if the
+    protocol sets ``confirmation_required`` false) and ``bor_unconfirmed`` the supplementary
+    one. ``responder`` and ``disease_control`` are the ORR and DCR numerators;
     ``time_to_response_days`` and ``duration_of_response`` are set for confirmed responders only.
     ``ne_reason`` classifies an NE best response (``endpoints.md`` section 5).
     """
@@ -92,19 +93,16 @@ def derive_response(
     therapy_on = next(
         (t.started_on for t in subject.new_therapies if t.started_on <= cutoff), None
     )
-    settings = {
-        "origin": first_dose,
-        "confirm_min_days": rules.confirm_min_days,
-        "sd_min_days": rules.min_sd_days,
-        "max_ne_between": rules.max_ne_between,
-        "allow_sd_between": rules.allow_sd_between,
-        "cutoff": cutoff,
-        "new_therapy_date": therapy_on,
-    }
-    bor = best_overall_response(timepoints, confirm=True, **settings)  # type: ignore[arg-type]
-    unconfirmed = best_overall_response(
-        timepoints, confirm=False, **settings  # type: ignore[arg-type]
-    )
+    def bor_of(confirm: bool) -> BestOverallResponse:
+        return best_overall_response(
+            timepoints, origin=first_dose, confirm=confirm,
+            confirm_min_days=rules.confirm_min_days, sd_min_days=rules.min_sd_days,
+            max_ne_between=rules.max_ne_between, allow_sd_between=rules.allow_sd_between,
+            cutoff=cutoff, new_therapy_date=therapy_on,
+        )
+
+    bor = bor_of(rules.confirmation_required)
+    unconfirmed = bor_of(False)
     responder = bor.response in _RESPONDER
     control = bor.response in _CONTROL
     ttr: int | None = None

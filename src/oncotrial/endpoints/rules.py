@@ -9,10 +9,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING, Literal
 
 from oncotrial.errors import ConfigurationError
 
+if TYPE_CHECKING:
+    from oncotrial.protocol import Protocol
+
+ConfType = Literal["log-log", "log", "plain"]
+CiMethod = Literal["clopper-pearson", "wilson", "jeffreys"]
+
 __all__ = ["EndpointRules", "TimeOrigin"]
+
+
+_DEFAULT_MIN_SD_DAYS = 42
 
 
 class TimeOrigin(StrEnum):
@@ -50,12 +60,20 @@ class EndpointRules:
     time_origin: TimeOrigin = TimeOrigin.FIRST_DOSE
     assessment_interval_days: int = 56
     assessment_window_days: int = 7
+    missed_assessments_for_censoring: int = 2
+    censor_at_new_therapy: bool = True
+    confirmation_required: bool = True
     confirm_min_days: int = 28
-    min_sd_days: int = 42
+    min_sd_days: int = _DEFAULT_MIN_SD_DAYS
     max_ne_between: int = 1
     allow_sd_between: bool = False
     teae_window_days: int = 30
     conf_level: float = 0.95
+    ci_method: CiMethod = "clopper-pearson"
+    pfs_conf_type: ConfType = "log-log"
+    os_conf_type: ConfType = "log-log"
+    pfs_landmarks_months: tuple[float, ...] = (3.0, 6.0, 12.0)
+    os_landmarks_months: tuple[float, ...] = (6.0, 12.0, 18.0, 24.0)
 
     def __post_init__(self) -> None:
         # (value, minimum, what it is, unit, field name)
@@ -64,6 +82,9 @@ class EndpointRules:
              "assessment_interval_days"),
             (self.assessment_window_days, 0, "The assessment window", "days",
              "assessment_window_days"),
+            (self.missed_assessments_for_censoring, 1,
+             "The number of missed assessments that censors PFS", "assessments",
+             "missed_assessments_for_censoring"),
             (self.confirm_min_days, 1, "The confirmation interval", "days", "confirm_min_days"),
             (self.min_sd_days, 0, "The minimum duration of stable disease", "days",
              "min_sd_days"),
@@ -91,5 +112,45 @@ class EndpointRules:
     @property
     def missed_assessment_gap_days(self) -> int:
         """``2 * I + W``: beyond this many days after the last adequate assessment, an event
-        counts as "after two or more missed assessments" (``endpoints.md`` section 3)."""
-        return 2 * self.assessment_interval_days + self.assessment_window_days
+        counts as "after two or more missed assessments" (``endpoints.md`` section 3).
+        The 2 is ``missed_assessments_for_censoring``."""
+        return (self.missed_assessments_for_censoring * self.assessment_interval_days
+                + self.assessment_window_days)
+
+    @classmethod
+    def from_protocol(cls, protocol: Protocol) -> EndpointRules:
+        """The rules a protocol file sets in its ``endpoints`` section.
+
+        Read: ``time_origin``, ``assessment_interval_days``, ``assessment_window_days``,
+        ``pfs.missed_assessments_for_censoring``, ``pfs.censor_at_new_anticancer_therapy``,
+        ``pfs.conf_type``, ``pfs.landmarks_months``, ``os.conf_type``,
+        ``os.landmarks_months``, ``orr.confirmation_required``, ``orr.confirmation_min_days``,
+        ``orr.ci_method``, ``dcr.min_sd_days`` and ``adverse_events.teae_window_days``.
+        The protocol model has no field yet for ``max_ne_between``, ``allow_sd_between`` or
+        the confidence level, so those keep their defaults (1, false, 0.95).
+
+        >>> from oncotrial.protocol import load_bundled_protocol
+        >>> rules = EndpointRules.from_protocol(load_bundled_protocol())
+        >>> rules.time_origin, rules.assessment_interval_days, rules.min_sd_days
+        (<TimeOrigin.FIRST_DOSE: 'first_dose'>, 56, 42)
+        >>> rules == EndpointRules()
+        True
+        """
+        ep = protocol.endpoints
+        min_sd = ep.dcr.min_sd_days
+        return cls(
+            time_origin=TimeOrigin(ep.time_origin),
+            assessment_interval_days=ep.assessment_interval_days,
+            assessment_window_days=ep.assessment_window_days,
+            missed_assessments_for_censoring=ep.pfs.missed_assessments_for_censoring,
+            censor_at_new_therapy=ep.pfs.censor_at_new_anticancer_therapy,
+            confirmation_required=ep.orr.confirmation_required,
+            confirm_min_days=ep.orr.confirmation_min_days,
+            min_sd_days=_DEFAULT_MIN_SD_DAYS if min_sd is None else min_sd,
+            teae_window_days=ep.adverse_events.teae_window_days,
+            ci_method=ep.orr.ci_method,
+            pfs_conf_type=ep.pfs.conf_type,
+            os_conf_type=ep.os.conf_type,
+            pfs_landmarks_months=tuple(float(m) for m in ep.pfs.landmarks_months),
+            os_landmarks_months=tuple(float(m) for m in ep.os.landmarks_months),
+        )

@@ -270,7 +270,7 @@ def derive_pfs(
 
     # Row 7: new anticancer therapy before the event truncates the follow-up.
     known_therapies = [t for t in subject.new_therapies if t.started_on <= cutoff]
-    if variant is not PfsVariant.S1 and known_therapies:
+    if variant is not PfsVariant.S1 and rules.censor_at_new_therapy and known_therapies:
         therapy = known_therapies[0]
         if event is None or therapy.started_on < event.on:
             last = _last_adequate_before(subject, therapy.started_on, cutoff=cutoff)
@@ -361,13 +361,19 @@ def _first_event(
     return min(events, key=lambda e: (e.on, order.index(e.kind)), default=None)
 
 
+_REASON_WORDS = {
+    DiscontinuationReason.LOST_TO_FOLLOW_UP: "lost to follow-up",
+    DiscontinuationReason.WITHDRAWAL_OF_CONSENT: "consent withdrawn",
+}
+
+
 def _no_event_reason(subject: SubjectData, *, cutoff: date) -> tuple[str, str]:
     """Rows 12, 5, 6 or 4: the discontinuation on or before the cut-off that ended imaging."""
     stops = [d for d in subject.discontinuations if d.discontinued_on <= cutoff]
     for d in stops:
         if d.reason in (DiscontinuationReason.LOST_TO_FOLLOW_UP,
                         DiscontinuationReason.WITHDRAWAL_OF_CONSENT):
-            words = d.reason.value.replace("_", " ")
+            words = _REASON_WORDS.get(d.reason, d.reason.value.replace("_", " "))
             return "3.1 row 12", f"{words} on {d.discontinued_on}, no progression or death"
     for d in stops:
         if d.level is DiscontinuationLevel.TREATMENT:

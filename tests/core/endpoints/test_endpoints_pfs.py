@@ -135,10 +135,10 @@ ROWS = [
      ["after the data cut-off"]),
     ("row 12: lost to follow-up: censored at last adequate assessment",
      subject([(week(8), SD), (week(16), NE)], stops=[(STUDY, week(20), R.LOST_TO_FOLLOW_UP)]),
-     week(8), False, "3.1 row 12", ["lost to follow up"]),
+     week(8), False, "3.1 row 12", ["lost to follow-up"]),
     ("row 12: consent withdrawn: censored at last adequate assessment",
      subject([(week(8), SD)], stops=[(STUDY, week(12), R.WITHDRAWAL_OF_CONSENT)]),
-     week(8), False, "3.1 row 12", ["withdrawal of consent"]),
+     week(8), False, "3.1 row 12", ["consent withdrawn"]),
 ]
 
 # Precedence conflicts: 1 -> 7 -> 10 -> 3/8/9 -> 11 -> 2/4/5/6/12 (endpoints.md 3.1).
