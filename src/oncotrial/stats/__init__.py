@@ -23,6 +23,7 @@ from oncotrial.stats.binomial import (
     jeffreys,
     wilson,
 )
+from oncotrial.stats.logrank import LogRankTest, log_rank
 from oncotrial.stats.survival import (
     ConfType,
     KaplanMeier,
@@ -38,6 +39,7 @@ __all__ = [
     "BinomialTest",
     "ConfType",
     "KaplanMeier",
+    "LogRankTest",
     "ProportionCIMethod",
     "ProportionEstimate",
     "QuantileEstimate",
@@ -49,6 +51,7 @@ __all__ = [
     "estimate_proportion",
     "jeffreys",
     "kaplan_meier",
+    "log_rank",
     "median_follow_up",
     "wilson",
 ]

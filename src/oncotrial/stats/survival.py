@@ -159,6 +159,25 @@ def _find_quantile(
     return float((xs[i1] + xs[i2]) / 2)
 
 
+def _print_median(times: FloatArray, curve: FloatArray) -> float | None:
+    """First time a curve is at or below 50 %: R's ``print.survfit`` (``survmean``'s ``minmin``).
+
+    If the curve is exactly 0.5 (within 1.5e-8) there and falls further later, the median is
+    the midpoint between that time and the next time the curve is lower. Unlike
+    :func:`_find_quantile`, values are taken in time order even where a confidence band rises
+    again, and a curve that ends flat at 0.5 gives the time it reached 0.5.
+    """
+    keep = ~np.isnan(curve) & (curve < 0.5 + _TOL)
+    if not keep.any():
+        return None
+    x, y = times[keep], curve[keep]
+    if abs(y[0] - 0.5) < _TOL:
+        lower = np.flatnonzero(y < y[0])
+        if lower.size:
+            return float((x[0] + x[lower[0]]) / 2)
+    return float(x[0])
+
+
 @dataclass(frozen=True, slots=True)
 class SurvivalEstimate:
     """S(t) at one time, with its pointwise confidence interval (None where undefined)."""
@@ -298,20 +317,30 @@ class KaplanMeier:
 
     @property
     def median(self) -> float | None:
-        """Median survival time (None if the curve never falls to 50 %)."""
-        return self.quantile(0.5).time
+        """Median survival time as R's ``print(fit)`` gives it (None if not reached).
+
+        The first time S(t) <= 0.5; where S(t) is exactly 0.5 over a stretch that ends in a
+        further drop, the midpoint of the stretch.
+        """
+        return _print_median(self.time, self.survival)
 
     @property
     def median_ci(self) -> tuple[float | None, float | None]:
-        """Brookmeyer-Crowley interval for the median: (lower, upper), None where not reached."""
-        q = self.quantile(0.5)
-        return q.lower, q.upper
+        """Brookmeyer-Crowley interval for the median as R's ``print(fit)``: (lower, upper).
+
+        Lower: the first time the lower confidence band is <= 0.5; upper: the first time the
+        upper band is <= 0.5; None where a band never gets there ("not reached").
+        This can differ from ``quantile(0.5)`` (R's ``quantile()``) when a band rises again
+        after crossing 0.5; see ``docs/statistics.md``.
+        """
+        return _print_median(self.time, self.lower), _print_median(self.time, self.upper)
 
     def survival_at(self, t: float) -> SurvivalEstimate:
         """S(t) and its pointwise CI at a landmark time, as R ``summary(fit, times = t)``.
 
         The curve is a right-continuous step function: the value at t is the value at the
-        last table time on or before t (1 before the first time).
+        last table time on or before t; before the first time the estimate and both limits
+        are 1, as in R (after a censoring at S = 1, log-log limits are None, also as in R).
         Beyond the last observed time S(t) is not estimable and the estimate is None, unless
         the curve has already reached 0 (R refuses such times unless ``extend = TRUE``).
         """
@@ -324,8 +353,8 @@ class KaplanMeier:
         later = int(np.searchsorted(self.time, t, side="left"))
         n_risk = int(self.n_risk[later]) if later < self.time.size else 0
         if i < 0:
-            one = None if self.conf_type is ConfType.LOG_LOG else 1.0
-            return SurvivalEstimate(float(t), 1.0, one, one, n_risk)
+            # R's summary.survfit puts the curve and both limits at 1 before the first time.
+            return SurvivalEstimate(float(t), 1.0, 1.0, 1.0, n_risk)
         s = float(self.survival[i])
         if t > self.time[-1] and s > 0:
             return SurvivalEstimate(float(t), None, None, None, 0)
@@ -375,12 +404,14 @@ class KaplanMeier:
 
     def summary(self) -> str:
         """A short readable report: subjects, events, median with CI and quartiles."""
-        q25, q50, q75 = (self.quantile(p) for p in (0.25, 0.5, 0.75))
+        q25, q75 = self.quantile(0.25), self.quantile(0.75)
+        low, high = self.median_ci
         return "\n".join(
             [
                 f"Kaplan-Meier: {self.n_subjects} subjects, {self.n_events} events, "
                 f"{self.n_subjects - self.n_events} censored",
-                f"  {q50.summary()}",
+                f"  median {_num(self.median)} ({100 * self.conf_level:g} % CI "
+                f"{_num(low)}-{_num(high)}, {self.conf_type.value})",
                 f"  quartiles: 25 % {_num(q25.time)}, 75 % {_num(q75.time)}",
             ]
         )
