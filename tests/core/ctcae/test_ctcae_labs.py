@@ -1,0 +1,367 @@
+"""CTCAE v5.0 laboratory grading: boundaries, baseline rule, missing limits, units, flags.
+
+Expected grades come from the CTCAE v5.0 text (NCI, 27 November 2017), quoted in each case or in
+``tests/vectors/ctcae/lab_boundaries.json``, and from the worked boundaries of
+``shared/domain/ctcae_v5.md``; never from this code's output.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from oncotrial.ctcae import (
+    LabFlag,
+    UnknownTermError,
+    derive_lab_grades,
+    explain_lab_grade,
+    grade_lab,
+    grade_labs,
+    lab_term,
+    lab_terms,
+)
+from oncotrial.errors import ImplausibleValueError, InputError, UnitError
+
+VECTORS = Path(__file__).parents[2] / "vectors" / "ctcae" / "lab_boundaries.json"
+BOUNDARIES: list[dict[str, Any]] = json.loads(VECTORS.read_text(encoding="utf-8"))["cases"]
+STEP = 1e-4  # relative distance of "just below" and "just above" a boundary
+
+# The 40 terms of issue 5 (the ones pharmaverse admiral grades), spelled as in CTCAE v5.0.
+ISSUE_TERMS = [
+    "Acidosis", "Activated partial thromboplastin time prolonged",
+    "Alanine aminotransferase increased", "Alkaline phosphatase increased", "Alkalosis",
+    "Anemia", "Aspartate aminotransferase increased", "Blood bilirubin increased",
+    "Blood lactate dehydrogenase increased", "CD4 lymphocytes decreased", "Cholesterol high",
+    "CPK increased", "Creatinine increased", "Fibrinogen decreased", "GGT increased",
+    "Haptoglobin decreased", "Hemoglobin increased", "Hypercalcemia", "Hypercalcemia (Ionized)",
+    "Hyperkalemia", "Hypermagnesemia", "Hypernatremia", "Hypertriglyceridemia", "Hyperuricemia",
+    "Hypoalbuminemia", "Hypocalcemia", "Hypocalcemia (Ionized)", "Hypoglycemia", "Hypokalemia",
+    "Hypomagnesemia", "Hyponatremia", "INR increased", "Leukocytosis", "Lipase increased",
+    "Lymphocyte count decreased", "Lymphocyte count increased", "Neutrophil count decreased",
+    "Platelet count decreased", "Serum amylase increased", "White blood cell decreased",
+]
+
+
+def _case_id(case: dict[str, Any]) -> str:
+    q = case.get("qualifier_present")
+    qual = "" if q is None else (" qualifier present" if q else " qualifier absent")
+    limits = ", ".join(f"{k} {case[k]:g}" for k in ("lln", "uln", "baseline")
+                       if case[k] is not None)
+    return f"{case['term']} at {case['boundary']:g} {case['unit']} ({limits}){qual}"
+
+
+def test_every_issue_term_is_graded_and_has_boundary_vectors() -> None:
+    """All 40 terms exist under their CTCAE v5.0 names, and every one has boundary vectors."""
+    assert set(ISSUE_TERMS) <= set(lab_terms())
+    assert {case["term"] for case in BOUNDARIES} == set(ISSUE_TERMS)
+
+
+def test_every_term_with_units_is_tested_in_each_unit_system() -> None:
+    """Each CTCAE-listed unit, and one non-listed unit of ratio terms, has vectors."""
+    from oncotrial.clinical import normalise_unit
+
+    tested: dict[str, set[str]] = {}
+    for case in BOUNDARIES:
+        tested.setdefault(case["term"], set()).add(str(normalise_unit(case["unit"])))
+    # Ionised calcium: CTCAE v5.0 gives mmol/L only. APTT: seconds only. INR and pH: no unit.
+    single = {"Hypercalcemia (Ionized)", "Hypocalcemia (Ionized)",
+              "Activated partial thromboplastin time prolonged", "INR increased", "Acidosis",
+              "Alkalosis"}
+    for term in ISSUE_TERMS:
+        listed = set(lab_term(term).units)
+        assert listed <= tested[term], term
+        if term not in single:
+            assert len(tested[term]) >= 2, f"{term} is tested in one unit only"
+
+
+@pytest.mark.parametrize("case", BOUNDARIES, ids=[_case_id(c) for c in BOUNDARIES])
+def test_grade_at_and_on_both_sides_of_each_boundary(case: dict[str, Any]) -> None:
+    """CTCAE v5.0 boundaries: the grade just below, at, and just above (source in the case)."""
+    x = case["boundary"]
+    kwargs = {k: case[k] for k in ("lln", "uln", "baseline")}
+    q = case.get("qualifier_present")
+    got = [grade_lab(case["term"], value, case["unit"], qualifier_present=q, **kwargs)
+           for value in (x * (1 - STEP), x, x * (1 + STEP))]
+    assert got == [case["below"], case["at"], case["above"]], case["source"]
+
+
+def test_vectorised_grades_equal_the_scalar_grades_on_every_boundary_vector() -> None:
+    """grade_labs gives exactly what grade_lab gives, row by row (mixed terms and units)."""
+    rows = []
+    for case in BOUNDARIES:
+        for value in (case["boundary"] * (1 - STEP), case["boundary"],
+                      case["boundary"] * (1 + STEP)):
+            rows.append({**case, "value": value})
+    frame = pd.DataFrame(rows)
+    q = frame["qualifier_present"].astype("boolean") if "qualifier_present" in frame else None
+    result = grade_labs(frame["term"], frame["value"], frame["unit"], lln=frame["lln"],
+                        uln=frame["uln"], baseline=frame["baseline"], qualifier_present=q)
+    expected = [case[side] for case in BOUNDARIES for side in ("below", "at", "above")]
+    assert result.grade.tolist() == expected
+
+
+# ctcae_v5.md section 2, "Boundary examples".
+SPEC_EXAMPLES = [
+    ("Neutrophil count decreased", 1.0, "10^9/L", {"lln": 2.0}, 2, "ANC exactly 1.0 is grade 2"),
+    ("Neutrophil count decreased", 0.5, "10^9/L", {"lln": 2.0}, 3, "ANC exactly 0.5 is grade 3"),
+    ("Platelet count decreased", 50, "10^9/L", {"lln": 150}, 2, "PLT exactly 50 is grade 2"),
+    ("Anemia", 80, "g/L", {"lln": 120}, 2, "Hb exactly 80 g/L is grade 2"),
+    ("Neutrophil count decreased", 999, "/mm3", {"lln": 2000}, 3, "999/mm3 is <1000: grade 3"),
+    ("Neutrophil count decreased", 1.0, "10^3/uL", {"lln": 2.0}, 2, "10^3/uL is 10^9/L"),
+    ("Neutrophil count decreased", 1.4, "10^9/L", {}, 2, "grade 2 and worse need no LLN"),
+    ("Neutrophil count decreased", 1.4, "10^9/L", {"lln": 1.2}, 2,
+     "CTCAE grade 2 '<1.5 - 1.0' does not depend on the LLN"),
+]
+
+
+@pytest.mark.parametrize(("term", "value", "unit", "limits", "expected", "why"), SPEC_EXAMPLES,
+                         ids=[c[5] for c in SPEC_EXAMPLES])
+def test_worked_boundary_examples_of_the_trial_spec(
+    term: str, value: float, unit: str, limits: dict[str, float], expected: int, why: str
+) -> None:
+    """The boundary examples of ctcae_v5.md section 2."""
+    assert grade_lab(term, value, unit, **limits) == expected, why
+
+
+# --- liver tests: CTCAE v5.0 baseline rule ------------------------------------------------
+
+LIVER = [
+    # term, value, uln, baseline, expected, why
+    ("Alanine aminotransferase increased", 140, 40, 100, 0,
+     "abnormal baseline: 1.0-1.5 x baseline meets no grade (the published gap)"),
+    ("Alanine aminotransferase increased", 140, 40, 30, 2,
+     "normal baseline: 140 is 3.5 x ULN, grade 2 '>3.0 - 5.0 x ULN'"),
+    ("Aspartate aminotransferase increased", 500, 40, 100, 2,
+     "abnormal baseline: 500 is 5.0 x baseline, still grade 2 '>3.0 - 5.0 x baseline'"),
+    ("Aspartate aminotransferase increased", 500, 40, 40, 3,
+     "baseline equal to ULN is normal: 500 is 12.5 x ULN, grade 3"),
+    ("Alkaline phosphatase increased", 399, 120, 200, 0,
+     "abnormal baseline: below 2.0 x baseline meets no grade"),
+    ("GGT increased", 400, 60, 200, 1, "abnormal baseline: '2.0 - 2.5 x baseline' includes 2.0"),
+    ("Blood bilirubin increased", 31, 21, 30, 1,
+     "abnormal baseline: bilirubin grade 1 starts just above baseline (no gap)"),
+    ("Blood bilirubin increased", 20, 21, 30, 0, "below baseline: no grade"),
+]
+
+
+@pytest.mark.parametrize(("term", "value", "uln", "baseline", "expected", "why"), LIVER,
+                         ids=[c[5] for c in LIVER])
+def test_liver_baseline_rule(
+    term: str, value: float, uln: float, baseline: float, expected: int, why: str
+) -> None:
+    """CTCAE v5.0: multiples of ULN if baseline was normal, of baseline if it was abnormal."""
+    result = explain_lab_grade(term, value, "U/L" if term != "Blood bilirubin increased"
+                               else "umol/L", uln=uln, baseline=baseline)
+    assert result.grade == expected, why
+    assert LabFlag.BASELINE_ASSUMED_NORMAL not in result.flags
+
+
+def test_liver_without_baseline_uses_uln_and_flags_it() -> None:
+    """No baseline: the ULN rule (never a lower grade than the baseline rule), flagged."""
+    result = explain_lab_grade("Alanine aminotransferase increased", 130, "U/L", uln=40)
+    assert result.grade == 2
+    assert {LabFlag.BASELINE_ASSUMED_NORMAL, LabFlag.INVESTIGATOR_MUST_CONFIRM} <= result.flags
+    assert "no baseline" in result.reason.lower()
+
+
+# --- cannot grade, grade 0 ----------------------------------------------------------------
+
+CANNOT = [
+    ("Neutrophil count decreased", 1.6, "10^9/L", {}, "lower limit of normal",
+     "1.6 could be grade 0 or 1 without LLN"),
+    ("Alanine aminotransferase increased", 130, "U/L", {"baseline": 30},
+     "upper limit of normal", "ALT criteria are multiples of ULN"),
+    ("Alanine aminotransferase increased", 130, "U/L", {"baseline": 100},
+     "upper limit of normal", "whether baseline 100 is abnormal needs ULN"),
+    ("Hypokalemia", 3.2, "mmol/L", {}, "lower limit of normal", "3.2 could be grade 0, 1 or 2"),
+    ("Creatinine increased", 5.0, "mg/dL", {"baseline": 1.0}, "upper limit of normal",
+     "grade 4 '>6.0 x ULN' needs ULN"),
+]
+
+
+@pytest.mark.parametrize(("term", "value", "unit", "limits", "needed", "why"), CANNOT,
+                         ids=[c[5] for c in CANNOT])
+def test_cannot_grade_without_a_limit_that_could_change_the_grade(
+    term: str, value: float, unit: str, limits: dict[str, float], needed: str, why: str
+) -> None:
+    """Missing limit: grade None and a reason naming the limit to enter; never a guess."""
+    result = explain_lab_grade(term, value, unit, **limits)
+    assert result.grade is None, why
+    assert not result.graded
+    assert needed in result.reason
+
+
+def test_grade_zero_is_distinct_from_not_graded() -> None:
+    """A normal ANC is grade 0; a missing value is None."""
+    assert grade_lab("Neutrophil count decreased", 2.5, "10^9/L", lln=2.0) == 0
+    assert grade_lab("Neutrophil count decreased", None, "10^9/L", lln=2.0) is None
+    assert grade_lab("Neutrophil count decreased", float("nan"), "10^9/L", lln=2.0) is None
+
+
+def test_hyperglycemia_is_not_graded_from_a_value() -> None:
+    """CTCAE v5.0 grades Hyperglycemia by the intervention, not by glucose (ctcae_v5.md 3.2)."""
+    result = explain_lab_grade("Hyperglycemia", 25.0, "mmol/L")
+    assert result.grade is None
+    assert "intervention" in result.reason
+
+
+# --- worst case for what a value cannot show ------------------------------------------------
+
+WORST = [
+    # term, value, unit, limits, worst grade, grade if the qualifier is absent
+    ("Lipase increased", 150, "U/L", {"uln": 60}, 3, 2),
+    ("Serum amylase increased", 400, "U/L", {"uln": 100}, 3, 2),
+    ("Lipase increased", 301, "U/L", {"uln": 60}, 4, 3),
+    ("Hyperuricemia", 500, "umol/L", {"uln": 420}, 3, 1),
+    ("Hypokalemia", 3.2, "mmol/L", {"lln": 3.5}, 2, 1),
+    ("Hyponatremia", 128, "mmol/L", {"lln": 135}, 3, 2),
+    ("INR increased", 1.4, "INR", {"baseline": 0.9}, 2, 1),
+]
+
+
+@pytest.mark.parametrize(("term", "value", "unit", "limits", "worst", "absent"), WORST,
+                         ids=[f"{c[0]} {c[1]}" for c in WORST])
+def test_unknown_qualifier_takes_the_worst_case_and_asks_the_investigator(
+    term: str, value: float, unit: str, limits: dict[str, float], worst: int, absent: int
+) -> None:
+    """Symptoms / anticoagulation unknown: worst case (as admiral), flagged for confirmation."""
+    result = explain_lab_grade(term, value, unit, **limits)
+    assert (result.grade, result.grade_if_qualifier_absent) == (worst, absent)
+    assert {LabFlag.WORST_CASE_ASSUMED, LabFlag.INVESTIGATOR_MUST_CONFIRM} <= result.flags
+    assert result.needs_confirmation
+    assert grade_lab(term, value, unit, qualifier_present=False, **limits) == absent
+    assert grade_lab(term, value, unit, qualifier_present=True, **limits) == worst
+
+
+def test_no_worst_case_flag_when_the_qualifier_cannot_change_the_grade() -> None:
+    """Sodium 118 is grade 4 whatever the symptoms: no flag."""
+    result = explain_lab_grade("Hyponatremia", 118, "mmol/L", lln=135)
+    assert result.grade == 4
+    assert not result.flags
+
+
+def test_creatinine_without_baseline_flags_the_criterion_not_applied() -> None:
+    """CTCAE grade 2 is '>1.5 - 3.0 x baseline; >1.5 - 3.0 x ULN': without a baseline, flag."""
+    result = explain_lab_grade("Creatinine increased", 1.4, "mg/dL", uln=1.2)
+    assert result.grade == 1
+    assert LabFlag.BASELINE_CRITERION_NOT_APPLIED in result.flags
+    assert grade_lab("Creatinine increased", 1.4, "mg/dL", uln=1.2, baseline=0.8) == 2
+
+
+# --- units and bad input --------------------------------------------------------------------
+
+UNITS = [
+    ("Hyponatremia", 128, "mEq/L", {"lln": 135}, 2, "mEq/L is mmol/L for sodium"),
+    ("Platelet count decreased", 60, "K/uL", {"lln": 150}, 2, "K/uL is 10^9/L"),
+    ("Hemoglobin increased", 12.5, "mmol/L", {"uln": 10.6}, 2,
+     "12.5 and 10.6 mmol/L are 201.4 and 170.8 g/L: 30.6 g/L above ULN is grade 2"),
+    ("Hypoglycemia", 54.9, "mg/dL", {"lln": 70}, 2, "CTCAE mg/dL edge 55 applies in mg/dL"),
+    ("Hypoglycemia", 3.05, "mmol/L", {"lln": 3.9}, 1, "CTCAE mmol/L edge 3.0 applies in mmol/L"),
+    ("Hypercalcemia (Ionized)", 6.5, "mg/dL", {"uln": 5.3}, 3,
+     "6.5 mg/dL x 0.2495 = 1.62 mmol/L: grade 3 '>1.6 - 1.8 mmol/L'"),
+]
+
+
+@pytest.mark.parametrize(("term", "value", "unit", "limits", "expected", "why"), UNITS,
+                         ids=[c[5] for c in UNITS])
+def test_units_convert_through_oncotrial_clinical(
+    term: str, value: float, unit: str, limits: dict[str, float], expected: int, why: str
+) -> None:
+    """Other units of the analyte are converted to a CTCAE-listed unit before grading."""
+    qualifier = False if term == "Hyponatremia" else None
+    assert grade_lab(term, value, unit, qualifier_present=qualifier, **limits) == expected, why
+
+
+def test_a_unit_that_does_not_fit_the_analyte_is_refused_with_the_accepted_units() -> None:
+    """ALT in mmol/L is a unit mistake: UnitError naming the units to use."""
+    with pytest.raises(UnitError, match="U/L"):
+        grade_lab("Alanine aminotransferase increased", 100, "mmol/L", uln=40)
+
+
+def test_an_unknown_term_suggests_the_ctcae_spelling() -> None:
+    """A misspelt term is refused with the closest CTCAE v5.0 names."""
+    with pytest.raises(UnknownTermError, match="Neutrophil count decreased"):
+        grade_lab("Neutrophil count decrease", 1.0, "10^9/L")
+    assert grade_lab("neutrophil  COUNT decreased", 1.0, "10^9/L") == 2
+
+
+@pytest.mark.parametrize(
+    ("value", "limits", "error"),
+    [(-0.1, {"lln": 2.0}, ImplausibleValueError), (1.0, {"lln": -2.0}, ImplausibleValueError),
+     (1.0, {"lln": 4.0, "uln": 2.0}, InputError), ("1.0", {}, InputError)],
+    ids=["negative count", "negative LLN", "LLN above ULN", "text instead of a number"],
+)
+def test_impossible_input_is_refused(value: Any, limits: dict[str, float],
+                                     error: type[Exception]) -> None:
+    """Impossible values and limits raise an error a clinician can act on."""
+    with pytest.raises(error):
+        grade_lab("Neutrophil count decreased", value, "10^9/L", **limits)
+
+
+# --- vectorised -----------------------------------------------------------------------------
+
+
+def test_vectorised_grading_marks_bad_rows_without_stopping() -> None:
+    """Unknown term, wrong unit, impossible value, missing limit: status per row."""
+    result = grade_labs(
+        ["Neutrophil count decreased", "Nonsense", "Alanine aminotransferase increased",
+         "Neutrophil count decreased", "Neutrophil count decreased"],
+        [0.9, 1.0, 100, -1.0, 1.7], ["10^9/L", "10^9/L", "mmol/L", "10^9/L", "10^9/L"],
+        lln=[2.0, 2.0, None, 2.0, None], uln=[None, None, 40, None, None])
+    assert result.grade.tolist() == [3, -1, -1, -1, -1]
+    assert [result.status_text(i) for i in range(5)] == [
+        "graded", "unknown term", "unit not accepted", "implausible value or limits",
+        "needs LLN"]
+
+
+def test_derive_lab_grades_adds_nullable_grade_columns() -> None:
+    """A DataFrame in, the same rows out with ctcae_grade (Int8, <NA> when not graded)."""
+    frame = pd.DataFrame({"term": ["Anemia", "Anemia", "Lipase increased"],
+                          "value": [79.0, np.nan, 150.0], "unit": ["g/L", "g/L", "U/L"],
+                          "lln": [120.0, 120.0, np.nan], "uln": [np.nan, np.nan, 60.0]})
+    out = derive_lab_grades(frame)
+    assert out["ctcae_grade"].tolist()[0] == 3
+    assert out["ctcae_grade"].isna().tolist() == [False, True, False]
+    assert out["ctcae_grade_if_qualifier_absent"].tolist()[2] == 2
+    assert out["ctcae_needs_confirmation"].tolist() == [False, False, True]
+    assert list(frame.columns) == ["term", "value", "unit", "lln", "uln"]  # input untouched
+
+
+# --- properties -------------------------------------------------------------------------------
+
+def _limits_for(term: str) -> tuple[str, dict[str, float]]:
+    case = next(c for c in BOUNDARIES if c["term"] == term)
+    return case["unit"], {k: case[k] for k in ("lln", "uln", "baseline") if case[k] is not None}
+
+
+@given(term=st.sampled_from(ISSUE_TERMS), a=st.floats(0.0, 1.0), b=st.floats(0.0, 1.0),
+       scale=st.sampled_from([0.5, 1.0, 2.0, 10.0, 30.0]), qualifier=st.sampled_from(
+           [None, True, False]))
+def test_grade_is_monotone_in_the_value(term: str, a: float, b: float, scale: float,
+                                        qualifier: bool | None) -> None:
+    """With fixed limits, a value further in the term's direction never gets a milder grade."""
+    unit, limits = _limits_for(term)
+    reference = next(c for c in BOUNDARIES if c["term"] == term)["boundary"]
+    low, high = sorted((a, b))
+    lt = lab_term(term)
+    low_v, high_v = low * scale * reference, high * scale * reference
+    if lt.analyte == "ph":  # pH lives in a narrow band around 7.4
+        low_v, high_v = 6.8 + low, 6.8 + high
+    try:
+        g_low = grade_lab(term, low_v, unit, qualifier_present=qualifier, **limits)
+        g_high = grade_lab(term, high_v, unit, qualifier_present=qualifier, **limits)
+    except ImplausibleValueError:
+        return  # outside the physically possible range of the analyte
+    if g_low is None or g_high is None:
+        return
+    if lt.direction == "high":
+        assert g_high >= g_low
+    else:
+        assert g_low >= g_high
