@@ -370,6 +370,9 @@ def recommend(
         notes.add(Flag.CHILD_PUGH_CHANGED,
                   f"Child-Pugh class changed from {state.child_pugh_class} to {cp_class}.")
     state = replace(state, child_pugh_class=cp_class or state.child_pugh_class)
+    if (state.day22_cbc_due_on is not None and cbc is not None
+            and cbc.collected_on >= state.day22_cbc_due_on):
+        state = replace(state, day22_cbc_due_on=None)  # the Day-22 CBC has been done
     if cp_class == "C":
         if rules.child_pugh_c_action is ChildPughCAction.DISCONTINUE:
             return stop("Child-Pugh C (severe hepatic impairment) on study: the protocol says "
@@ -592,9 +595,7 @@ def recommend(
     # Day-22 re-check bookkeeping (USPI 2.2, Table 2, Day-15 row).
     due = state.day22_cbc_due_on
     if due is not None:
-        if cbc is not None and cbc.collected_on >= due:
-            due = None
-        elif assessed_on > due:
+        if assessed_on > due:
             notes.add(Flag.DAY22_CBC_MISSED,
                       f"The Day-22 CBC due on {due.isoformat()} has no result yet.")
         else:
