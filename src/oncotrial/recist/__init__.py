@@ -2,11 +2,22 @@
 
 From lesion measurements to the overall time-point response and the (confirmed) best
 overall response; modified RECIST for hepatocellular carcinoma (Lencioni & Llovet 2010) is a
-second criteria set behind the same interface. Pure functions and frozen dataclasses, no I/O.
+second criteria set behind the same interface (``criteria="mRECIST"``). Pure functions and
+frozen dataclasses, no I/O. The thresholds are versioned data in ``recist/data/criteria.json``.
 The operational rules are in ``recist11.md`` and ``mrecist_hcc.md``; see ``docs/recist.md``.
 """
 
 from oncotrial.recist._bor import BestOverallResponse, best_overall_response
+from oncotrial.recist._lesions import (
+    Criteria,
+    Lesion,
+    LesionKind,
+    Method,
+    check_baseline,
+    classify_new_lesion_mrecist,
+    get_criteria,
+    is_measurable,
+)
 from oncotrial.recist._response import (
     NewLesionStatus,
     NonTargetStatus,
@@ -15,13 +26,35 @@ from oncotrial.recist._response import (
     overall_response,
     target_response,
 )
+from oncotrial.recist._timepoint import (
+    Assessment,
+    Evaluation,
+    MeasurementState,
+    TargetMeasurement,
+    TimepointResponse,
+    evaluate,
+)
 
 __all__ = [
+    "Assessment",
     "BestOverallResponse",
+    "Criteria",
+    "Evaluation",
+    "Lesion",
+    "LesionKind",
+    "MeasurementState",
+    "Method",
     "NewLesionStatus",
     "NonTargetStatus",
     "Response",
+    "TargetMeasurement",
+    "TimepointResponse",
     "best_overall_response",
+    "check_baseline",
+    "classify_new_lesion_mrecist",
+    "evaluate",
+    "get_criteria",
+    "is_measurable",
     "non_target_response",
     "overall_response",
     "target_response",

@@ -349,10 +349,19 @@ def overall_response(
             value=None,
             hint="Record the baseline lesions, or do not assess this patient for response.",
         )
-    if new is NewLesionStatus.YES or t is Response.PD or nt is Response.PD:
-        return Response.PD
+    return _overall(t, nt, new)
+
+
+_PD, _CR, _PR, _NE = Response.PD, Response.CR, Response.PR, Response.NE
+_NEW_YES = NewLesionStatus.YES
+
+
+def _overall(t: Response | None, nt: Response | None, new: NewLesionStatus) -> Response:
+    """Tables 1 and 2 on parsed, validated categories (the fast path for evaluate)."""
+    if new is _NEW_YES or t is _PD or nt is _PD:
+        return _PD
     if t is None:
-        return Response.NE if nt is None else nt  # Table 2: CR, NON-CR/NON-PD or NE as is
-    if t is Response.CR:
-        return Response.CR if nt in (None, Response.CR) else Response.PR
+        return _NE if nt is None else nt  # Table 2: CR, NON-CR/NON-PD or NE as is
+    if t is _CR:
+        return _CR if nt is None or nt is _CR else _PR
     return t  # PR, SD and NE carry over when non-targets are non-PD or NE
