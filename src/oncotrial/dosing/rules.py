@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import enum
 import itertools
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from oncotrial.dosing.model import Cyp3aEffect
 from oncotrial.errors import ProtocolError, ProtocolProblem
 
 if TYPE_CHECKING:  # pragma: no cover - typing only, the dosing core must not need the protocol
@@ -60,7 +62,9 @@ class DosingRules:
     * pneumonitis: grade >= 2 interrupts, grade >= 3 ("severe") discontinues (section 5.2);
     * strong CYP3A inhibitor: 75 mg, back to the previous dose after 5 half-lives of the
       inhibitor (the label says 3-5; the longest is the default); strong inducer: alert (7.1-7.2);
-    * Child-Pugh C on study: the lowest level, 75 mg (8.6); Day-1 CBC at most 3 days old.
+    * Child-Pugh C on study: the lowest level, 75 mg (8.6); Day-1 CBC at most 3 days old;
+    * the con-med check list: the strong CYP3A inhibitors and inducers named in USPI 7.1-7.2
+      (plus cobicistat, a booster used with HIV/HCV protease inhibitors; PN-13).
 
     Raises:
         ProtocolError: listing every inconsistent value at once (a dose that is not a level,
@@ -108,6 +112,13 @@ class DosingRules:
     strong_cyp3a_inhibitor_dose_mg: int = 75
     cyp3a_inhibitor_washout_half_lives: float = 5.0
     strong_cyp3a_inducer: InducerAction = InducerAction.ALERT
+    strong_cyp3a_inhibitors: tuple[str, ...] = (
+        "clarithromycin", "itraconazole", "ketoconazole", "posaconazole", "voriconazole",
+        "ritonavir", "lopinavir", "indinavir", "nelfinavir", "saquinavir", "telaprevir",
+        "telithromycin", "nefazodone", "cobicistat", "grapefruit")
+    strong_cyp3a_inducers: tuple[str, ...] = (
+        "rifampin", "rifampicin", "phenytoin", "carbamazepine", "enzalutamide",
+        "St John's wort")
     # Section 8.6, hepatic impairment.
     child_pugh_c_action: ChildPughCAction = ChildPughCAction.REDUCE_TO_LOWEST
     # Monitoring: after 6 cycles with worst neutropenia grade 1-2, a CBC every 3 months.
@@ -178,6 +189,29 @@ class DosingRules:
                                        "The label says 3-5 half-lives of the inhibitor."))
         return out
 
+    def classify_comedication(self, name: str) -> Cyp3aEffect | None:
+        """A co-medication's CYP3A effect from the protocol's check lists, or None.
+
+        Matching ignores case and surrounding spaces; a list entry also matches a longer name
+        that contains it as a word ("ritonavir" matches "lopinavir/ritonavir").
+
+        >>> DosingRules().classify_comedication("Lopinavir/Ritonavir")
+        <Cyp3aEffect.STRONG_INHIBITOR: 'strong_inhibitor'>
+        >>> DosingRules().classify_comedication("St John's wort extract")
+        <Cyp3aEffect.STRONG_INDUCER: 'strong_inducer'>
+        >>> DosingRules().classify_comedication("entecavir") is None
+        True
+        """
+        words = set(re.split(r"[^a-z']+", name.casefold()))
+        folded = name.strip().casefold()
+        for effect, names in ((Cyp3aEffect.STRONG_INHIBITOR, self.strong_cyp3a_inhibitors),
+                              (Cyp3aEffect.STRONG_INDUCER, self.strong_cyp3a_inducers)):
+            for listed in names:
+                key = listed.strip().casefold()
+                if key == folded or key in words or (" " in key and key in folded):
+                    return effect
+        return None
+
     @property
     def lowest_dose_mg(self) -> int:
         """The lowest dose level; a reduction below it means discontinuation."""
@@ -205,11 +239,19 @@ class DosingRules:
         """Read the rules from a protocol's ``intervention`` section (``oncotrial.protocol``).
 
         Maps ``dose_levels`` (ordered by level, 0 first), ``starting_dose_mg``,
-        ``schedule.days_on/days_off/cycle_length_days`` and every
-        ``dose_modification.*`` field the protocol model has. Parameters the protocol model does
-        not carry (the pneumonitis hold grade and terms, the CYP3A inhibitor washout in
-        half-lives, the febrile-neutropenia grade, the Day-15/Day-22 day numbers, lymphopenia
-        handling, relaxed monitoring) keep the label default unless given in ``overrides``.
+        ``schedule.days_on/days_off/cycle_length_days``, ``strong_cyp3a_inhibitors``,
+        ``strong_cyp3a_inducers`` and every ``dose_modification.*`` field the protocol model
+        has (``below_lowest_level`` can only be "discontinue", which is what the engine does).
+        Parameters the protocol model does not carry (the pneumonitis hold grade and terms,
+        the CYP3A inhibitor washout in half-lives, the febrile-neutropenia grade, the
+        Day-15/Day-22 day numbers, lymphopenia handling, relaxed monitoring) keep the label
+        default unless given in ``overrides``.
+
+        Example, the bundled NCT06478927 protocol adopts the label (PN-10):
+
+        >>> from oncotrial.protocol import load_bundled_protocol
+        >>> DosingRules.from_protocol(load_bundled_protocol()) == DosingRules()
+        True
 
         Raises:
             ProtocolError: a dose in the protocol is not a whole number of mg, or the mapped
@@ -255,6 +297,8 @@ class DosingRules:
             "strong_cyp3a_inducer": InducerAction(mod.strong_cyp3a_inducer),
             "child_pugh_c_action": ChildPughCAction(mod.child_pugh_c_action),
             "cbc_max_days_before_day1": mod.cbc_max_days_before_day1,
+            "strong_cyp3a_inhibitors": tuple(intervention.strong_cyp3a_inhibitors),
+            "strong_cyp3a_inducers": tuple(intervention.strong_cyp3a_inducers),
             "source": "protocol intervention section",
         }
         # The pneumonitis hold grade cannot exceed the discontinuation grade.
