@@ -8,6 +8,14 @@ The operational rules are in ``recist11.md`` and ``mrecist_hcc.md``; see ``docs/
 """
 
 from oncotrial.recist._bor import BestOverallResponse, best_overall_response
+from oncotrial.recist._figures import (
+    SpiderPoint,
+    SwimmerLane,
+    WaterfallBar,
+    derive_spider,
+    derive_swimmer,
+    derive_waterfall,
+)
 from oncotrial.recist._lesions import (
     Criteria,
     Lesion,
@@ -47,11 +55,17 @@ __all__ = [
     "NewLesionStatus",
     "NonTargetStatus",
     "Response",
+    "SpiderPoint",
+    "SwimmerLane",
     "TargetMeasurement",
     "TimepointResponse",
+    "WaterfallBar",
     "best_overall_response",
     "check_baseline",
     "classify_new_lesion_mrecist",
+    "derive_spider",
+    "derive_swimmer",
+    "derive_waterfall",
     "evaluate",
     "get_criteria",
     "is_measurable",

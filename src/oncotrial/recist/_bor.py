@@ -332,11 +332,12 @@ def best_overall_response(
             sd_hit = (when, resp)
             break
     if sd_hit is not None:
-        # SD ranks above NON-CR/NON-PD; a CR/PR counted here is a non-PD assessment (8.3).
-        has_sd = any(r in _CRPRSD and (w - origin).days >= min_days for w, r in tps)
-        category = _SD if has_sd else _NN
-        when = next(w for w, r in tps if (w - origin).days >= min_days and (
-            r in _CRPRSD if has_sd else r is _NN))
+        # A CR/PR counted here is a non-PD assessment (8.3). It makes the BOR SD for a patient
+        # with target disease, NON-CR/NON-PD for one with non-target disease only (Table 2).
+        non_target_only = any(r is _NN for _, r in tps) and not any(
+            r is _PR or r is _SD for _, r in tps)
+        category = _NN if non_target_only else _SD
+        when = next(w for w, r in tps if (w - origin).days >= min_days and r in _SD_LIKE)
         days = (when - origin).days
         label = next(r for w, r in tps if w == when)
         why = (
