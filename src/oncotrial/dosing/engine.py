@@ -408,6 +408,12 @@ def recommend(
                   f"ANC grade {anc_grade} with {temperature_c:g} C meets CTCAE v5.0 febrile "
                   "neutropenia (> 38.3 C): record the adverse event if it is not recorded.")
 
+    if fever and anc_grade is None:
+        notes.add(Flag.CBC_NEEDED,
+                  f"Fever {temperature_c:g} C without a neutrophil count: check the ANC now "
+                  f"(grade {rules.febrile_neutropenia_min_grade} neutropenia with fever >= "
+                  f"{rules.fever_threshold_c:g} C means hold, then one level lower).")
+
     triggers: list[_Trigger] = []
     reduce_min = rules.haematological_reduce_min_grade
     resume_max = rules.haematological_resume_max_grade

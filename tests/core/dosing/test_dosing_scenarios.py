@@ -247,6 +247,12 @@ def test_febrile_neutropenia_recorded_without_temperature_takes_the_stricter_row
     assert r.action is Action.CONTINUE and Flag.FEBRILE_NEUTROPENIA_AE in r.flags
 
 
+def test_fever_without_an_anc_asks_for_a_cbc() -> None:
+    """USPI Table 2 fever row needs the ANC grade: a fever alone cannot decide, so ask."""
+    r = recommend(125, cycle=1, cycle_day=9, assessed_on=day(1, 9), temperature_c=38.9)
+    assert r.action is Action.CONTINUE and Flag.CBC_NEEDED in r.flags
+
+
 def test_reescalation_is_refused_by_default_and_allowed_when_the_protocol_says() -> None:
     """palbociclib.md s2: re-escalation not described in the label; default not allowed."""
     with pytest.raises(InputError, match="do not allow re-escalation"):
