@@ -5,6 +5,33 @@ are versioned data in ``ctcae/data/`` applied by generic code; nothing here read
 than that bundled data, and nothing here knows today's date unless it is passed in.
 """
 
+from oncotrial.ctcae.dictionary import (
+    NCI_COLUMNS,
+    CtcaeDictionary,
+    CtcaeTerm,
+    UnknownCtcaeTermError,
+    bundled_dictionary,
+    parse_ctcae_rows,
+)
+from oncotrial.ctcae.events import (
+    DEFAULT_TEAE_WINDOW_DAYS,
+    SAE_REPORTING_HOURS,
+    ActionTaken,
+    AdverseEvent,
+    GradeChange,
+    LabObservation,
+    Outcome,
+    Relationship,
+    SeriousCriterion,
+    SuggestedAdverseEvent,
+    check_adverse_events,
+    check_sae_reporting,
+    is_sae_report_overdue,
+    is_treatment_emergent,
+    sae_report_due,
+    suggest_adverse_events,
+    worst_grades,
+)
 from oncotrial.ctcae.labs import (
     LabCriterion,
     LabFlag,
@@ -21,16 +48,39 @@ from oncotrial.ctcae.labs import (
 )
 
 __all__ = [
+    "DEFAULT_TEAE_WINDOW_DAYS",
+    "NCI_COLUMNS",
+    "SAE_REPORTING_HOURS",
+    "ActionTaken",
+    "AdverseEvent",
+    "CtcaeDictionary",
+    "CtcaeTerm",
+    "GradeChange",
     "LabCriterion",
     "LabFlag",
     "LabGrade",
     "LabGrades",
+    "LabObservation",
     "LabTerm",
+    "Outcome",
+    "Relationship",
+    "SeriousCriterion",
+    "SuggestedAdverseEvent",
+    "UnknownCtcaeTermError",
     "UnknownTermError",
+    "bundled_dictionary",
+    "check_adverse_events",
+    "check_sae_reporting",
     "derive_lab_grades",
     "explain_lab_grade",
     "grade_lab",
     "grade_labs",
+    "is_sae_report_overdue",
+    "is_treatment_emergent",
     "lab_term",
     "lab_terms",
+    "parse_ctcae_rows",
+    "sae_report_due",
+    "suggest_adverse_events",
+    "worst_grades",
 ]
