@@ -107,7 +107,16 @@ def normalise_unit(unit: str) -> str | None:
     >>> normalise_unit("µmol/L"), normalise_unit("IU/L"), normalise_unit("furlongs") is None
     ('umol/L', 'U/L', True)
     """
-    return _SPELLINGS.get(_squash(unit))
+    known = _NORMALISED.get(unit)
+    if known is not None or unit in _NORMALISED:
+        return known
+    result = _SPELLINGS.get(_squash(unit))
+    if len(_NORMALISED) < 4096:  # memo: the same few spellings recur in every record
+        _NORMALISED[unit] = result
+    return result
+
+
+_NORMALISED: dict[str, str | None] = {}
 
 
 # --- analytes -------------------------------------------------------------------------------
@@ -262,6 +271,8 @@ def analyte_key(analyte: str) -> str:
     Raises:
         UnitError: the analyte is not one the platform knows.
     """
+    if analyte in ANALYTES:
+        return analyte
     key = analyte.strip().lower().replace(" ", "_").replace("-", "_")
     key = _ALIASES.get(key, key)
     if key not in ANALYTES:

@@ -156,6 +156,24 @@ class CompareRule(_RuleBase):
     _check_field = field_validator("field")(lambda v: _known_field(v, "number", "integer"))
 
     @model_validator(mode="after")
+    def _unit_fits_field(self) -> CompareRule:
+        if self.unit is None:
+            return self
+        from oncotrial.clinical.units import accepted_units, analyte_key, normalise_unit
+        from oncotrial.errors import UnitError
+
+        analyte = {"qtc_fridericia": "qtc", "qtc_bazett": "qtc", "age_years": "age"}.get(
+            self.field, self.field)
+        try:
+            units = accepted_units(analyte_key(analyte))
+        except UnitError:
+            return self  # a field without a unit table (a count of lesions, a score)
+        if normalise_unit(self.unit) not in units:
+            raise problem(f"unit {self.unit!r} is not a unit of {self.field}",
+                          f"Accepted units: {', '.join(units)}.")
+        return self
+
+    @model_validator(mode="after")
     def _one_reference(self) -> CompareRule:
         given = [n for n in ("value", "times_uln", "times_lln", "by_sex")
                  if getattr(self, n) is not None]
@@ -186,7 +204,10 @@ class DateWindowRule(_RuleBase):
 
     ``max_days_before``: the event is at most this many days before (recent enough).
     ``min_days_before``: the event is at least this many days before (long enough ago).
-    ``if_absent``: the verdict when the date is empty (``met`` for "no such surgery").
+    ``if_absent``: the verdict when the record says there was no such event (``none``), e.g.
+    ``met`` for "no major surgery". A date that is simply not recorded is always ``missing``.
+    Days are counted as (reference date - event date); an event after the reference date
+    never satisfies the window.
     """
 
     kind: Literal["date_window"]

@@ -8,6 +8,11 @@ names; its screening record provides every field listed in :data:`FIELDS` (a tes
 Each field has a kind (``number``, ``integer``, ``date``, ``bool``, ``category``, ``text``), a
 unit where it has one, and a sentence for people. ``derived`` fields are computed by the engine
 from other data (age from birth date, Child-Pugh from labs), never typed in.
+
+Date fields distinguish "not recorded" (absent: the verdict is ``missing``) from "there was
+none" (the record says ``none``: the rule's ``if_absent`` applies). A number field's ``unit`` is
+the canonical unit of :mod:`oncotrial.clinical.units`; a rule may state its limit in any unit
+that analyte accepts.
 """
 
 from __future__ import annotations
@@ -93,6 +98,8 @@ FIELDS: dict[str, FieldSpec] = {
     "echo_date": FieldSpec("date", "Date of the qualifying echocardiogram."),
     "qtc_fridericia": FieldSpec("number", "QTc by Fridericia (mean of triplicates if several).",
                                 unit="ms", derived=True),
+    "qtc_bazett": FieldSpec("number", "QTc by Bazett (mean of triplicates if several).",
+                            unit="ms", derived=True),
     "ecg_date": FieldSpec("date", "Date of the qualifying ECG."),
     # Therapy history
     "last_trial_therapy_date": FieldSpec(
@@ -135,7 +142,8 @@ CHECKS: dict[str, CheckSpec] = {
         "Not HBsAg-positive together with HCV RNA-positive or anti-HDV-positive (PN-36).", {}),
     "no_recent_other_malignancy": CheckSpec(
         "No other malignancy within the look-back period, except the listed ones (PN-37).",
-        {"years": "look-back period in years", "exceptions": "malignancies that do not count"},
+        {"years": "look-back period in years",
+         "exceptions": "malignancies that do not count; a leading 'cured' means only once cured"},
         required=("years",)),
     "pregnancy_and_contraception": CheckSpec(
         "Not pregnant or breastfeeding; negative pregnancy test recent enough for women of "

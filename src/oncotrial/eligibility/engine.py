@@ -1,0 +1,473 @@
+"""The eligibility engine: evaluate a protocol's criteria against one screening record.
+
+The criteria come from the protocol file (``criteria:`` of :class:`oncotrial.protocol.Protocol`);
+nothing about a trial is written here. Each criterion's rule (``oncotrial.protocol.rules``) is
+evaluated generically; named domain checks live in :mod:`oncotrial.eligibility.checks`.
+
+Combining sub-rules: ``all_of`` is ``not_met`` if any part is, else ``missing`` if any part
+is, else ``needs_investigator`` if any part is, else ``met``. ``any_of`` is ``met`` if any
+part is, else ``missing``, else ``needs_investigator``, else ``not_met``. The patient is
+eligible only when every criterion is ``met``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+from oncotrial.clinical.units import analyte_key, convert, normalise_unit
+from oncotrial.eligibility.checks import CHECK_FUNCTIONS
+from oncotrial.eligibility.fields import (
+    Context,
+    FieldValue,
+    Missing,
+    NoneRecorded,
+    as_number,
+    display_unit,
+    fmt_number,
+)
+from oncotrial.eligibility.outcome import (
+    Outcome,
+    VerdictStatus,
+    investigator,
+    met,
+    missing,
+    missing_sentence,
+    not_met,
+)
+from oncotrial.eligibility.record import Attestation, ScreeningRecord
+from oncotrial.errors import InputError
+from oncotrial.protocol.rules import (
+    AllOfRule,
+    AnyOfRule,
+    AttestRule,
+    CheckRule,
+    CompareRule,
+    DateWindowRule,
+    OneOfRule,
+    RangeRule,
+)
+
+if TYPE_CHECKING:
+    from oncotrial.protocol import Protocol
+    from oncotrial.protocol.model import Criterion
+    from oncotrial.protocol.rules import Rule
+
+__all__ = ["Eligibility", "ScreeningResult", "Verdict", "screen"]
+
+
+class Eligibility(StrEnum):
+    """The overall answer: eligible, not eligible, or incomplete (data or attestations due)."""
+
+    ELIGIBLE = "eligible"
+    NOT_ELIGIBLE = "not_eligible"
+    INCOMPLETE = "incomplete"
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """The verdict on one criterion, with the sentence that explains it.
+
+    For an exclusion criterion ``met`` means the patient is not excluded by it.
+    ``missing`` lists the record entries to fill in; ``warnings`` are things to look at even
+    when the criterion is met (a value close to a limit, a clarification applied).
+    """
+
+    criterion_id: str
+    title: str
+    kind: str
+    status: VerdictStatus
+    reason: str
+    missing: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+    def summary(self) -> str:
+        """``"I1 met: Age 58 years on ... is within 18 to 75."``"""
+        return f"{self.criterion_id} {self.status}: {self.reason}"
+
+
+@dataclass(frozen=True, slots=True)
+class ScreeningResult:
+    """One verdict per criterion (in protocol order) and the overall answer."""
+
+    patient_id: str
+    protocol_id: str
+    on: dt.date
+    first_dose_on: dt.date
+    verdicts: dict[str, Verdict]
+
+    @property
+    def eligible(self) -> bool:
+        """True only when every criterion is ``met``."""
+        return all(v.status is VerdictStatus.MET for v in self.verdicts.values())
+
+    @property
+    def status(self) -> Eligibility:
+        """Not eligible when any criterion is not met; incomplete when data are still due."""
+        statuses = {v.status for v in self.verdicts.values()}
+        if VerdictStatus.NOT_MET in statuses:
+            return Eligibility.NOT_ELIGIBLE
+        if statuses - {VerdictStatus.MET}:
+            return Eligibility.INCOMPLETE
+        return Eligibility.ELIGIBLE
+
+    def missing(self) -> tuple[str, ...]:
+        """Every record entry still to fill in, once each, in criterion order."""
+        seen: dict[str, None] = {}
+        for verdict in self.verdicts.values():
+            for name in verdict.missing:
+                seen.setdefault(name, None)
+        return tuple(seen)
+
+    def by_status(self, status: VerdictStatus | str) -> list[Verdict]:
+        """The verdicts with this status."""
+        return [v for v in self.verdicts.values() if v.status == status]
+
+    def summary(self) -> str:
+        """One paragraph: the answer, then each criterion that is not met or not decided."""
+        head = {
+            Eligibility.ELIGIBLE: "eligible: all {n} criteria met",
+            Eligibility.NOT_ELIGIBLE: "NOT eligible",
+            Eligibility.INCOMPLETE: "not yet decided (data or attestations due)",
+        }[self.status].format(n=len(self.verdicts))
+        lines = [f"{self.patient_id or 'Patient'} on {self.on.isoformat()} "
+                 f"({self.protocol_id}): {head}."]
+        lines += [f"  {v.summary()}" for v in self.verdicts.values()
+                  if v.status is not VerdictStatus.MET]
+        return "\n".join(lines)
+
+
+# --- rule evaluation --------------------------------------------------------------------------
+
+_TOLERANCE = 1e-9
+
+
+def _compare(a: float, op: str, b: float) -> bool:
+    """``a op b`` where values within a relative 1e-9 count as equal (edges are inclusive
+    or exclusive exactly as written, not by float noise)."""
+    equal = math.isclose(a, b, rel_tol=_TOLERANCE, abs_tol=1e-12)
+    if op == ">=":
+        return equal or a > b
+    if op == ">":
+        return not equal and a > b
+    if op == "<=":
+        return equal or a < b
+    return not equal and a < b
+
+
+_PASS_WORDS = {">=": "at or above the required", ">": "above the required",
+               "<=": "within the allowed", "<": "below the required"}
+_FAIL_WORDS = {">=": "below the required", ">": "not above the required",
+               "<=": "above the allowed", "<": "not below the required"}
+
+
+def _label(rule: Rule, default: str = "") -> str:
+    return rule.label or default
+
+
+def _resolved_or_outcome(ctx: Context, name: str) -> FieldValue | Outcome:
+    value = ctx.get(name)
+    if isinstance(value, Missing):
+        return missing(missing_sentence(value.fields), value.fields)
+    if isinstance(value, NoneRecorded):
+        return missing(f"{value.text}, but the rule needs a value. "
+                       + missing_sentence((name,)), (name,))
+    return value
+
+
+def _eval_range(rule: RangeRule, ctx: Context) -> Outcome:
+    value = _resolved_or_outcome(ctx, rule.field)
+    if isinstance(value, Outcome):
+        return value
+    number = as_number(value)
+    low_ok = rule.min is None or _compare(number, ">=" if rule.min_inclusive else ">", rule.min)
+    high_ok = rule.max is None or _compare(number, "<=" if rule.max_inclusive else "<", rule.max)
+    bounds = []
+    if rule.min is not None:
+        bounds.append(f"{'at least' if rule.min_inclusive else 'above'} {rule.min:g}")
+    if rule.max is not None:
+        bounds.append(f"{'at most' if rule.max_inclusive else 'below'} {rule.max:g}")
+    required = " and ".join(bounds)
+    if not low_ok:
+        return not_met(f"{value.text} is below the required minimum: {required}.")
+    if not high_ok:
+        return not_met(f"{value.text} is above the allowed maximum: {required}.")
+    return met(f"{value.text} is within the limits ({required}).")
+
+
+def _eval_one_of(rule: OneOfRule, ctx: Context) -> Outcome:
+    value = _resolved_or_outcome(ctx, rule.field)
+    if isinstance(value, Outcome):
+        return value
+    allowed, shown = _one_of_plan(rule)
+    if str(value.value).lower() in allowed:
+        return met(f"{value.text} (required: {shown}).")
+    return not_met(f"{value.text}; required: {shown}.")
+
+
+def _eval_compare(rule: CompareRule, ctx: Context) -> Outcome:
+    value = _resolved_or_outcome(ctx, rule.field)
+    if isinstance(value, Outcome):
+        return value
+    number = as_number(value)
+    limit_text: str
+    if rule.value is not None:
+        limit = rule.value
+        unit, limit_text = _value_plan(rule)
+        if unit is not None and value.unit is not None and value.unit != unit:
+            number = convert(number, value.unit, unit, analyte=_analyte_for(rule.field))
+    elif rule.times_uln is not None or rule.times_lln is not None:
+        which = "ULN" if rule.times_uln is not None else "LLN"
+        ref = value.uln if which == "ULN" else value.lln
+        factor = rule.times_uln if rule.times_uln is not None else rule.times_lln
+        assert factor is not None
+        if ref is None:
+            path = f"labs.{rule.field}.{which.lower()}"
+            return missing(f"{value.text}: the site's {which} is needed to apply "
+                           f"{factor:g} x {which}. {missing_sentence((path,))}", (path,))
+        limit = factor * ref
+        shown_unit = display_unit(value.unit)
+        limit_text = (f"{factor:g} x {which} = {fmt_number(limit)}"
+                      f"{'' if shown_unit in ('', '%') else ' '}{shown_unit} "
+                      f"({which} {fmt_number(ref)})")
+    else:
+        assert rule.by_sex is not None
+        sex = ctx.record.sex
+        if sex is None:
+            return missing(f"{value.text}: sex is needed for the sex-specific limit. "
+                           + missing_sentence(("sex",)), ("sex",))
+        limit = rule.by_sex[sex]
+        unit_shown = f" {value.unit}" if value.unit else ""
+        who = "men" if sex == "M" else "women"
+        limit_text = f"{fmt_number(limit)}{unit_shown} for {who}"
+    ok = _compare(number, rule.op, limit)
+    words = _PASS_WORDS[rule.op] if ok else _FAIL_WORDS[rule.op]
+    sentence = f"{value.text} is {words} {limit_text}."
+    return met(sentence) if ok else not_met(sentence)
+
+
+# Per-rule constants (allowed values, limit wording), computed once per rule object. The
+# cache holds the rule itself, so an id is never reused while its entry exists.
+_PLANS: dict[int, tuple[object, Any]] = {}
+
+
+def _plan(rule: Rule, build: Callable[[], Any]) -> Any:
+    entry = _PLANS.get(id(rule))
+    if entry is not None and entry[0] is rule:
+        return entry[1]
+    data = build()
+    if len(_PLANS) > 10_000:  # many protocols loaded in one process: start again
+        _PLANS.clear()
+    _PLANS[id(rule)] = (rule, data)
+    return data
+
+
+def _one_of_plan(rule: OneOfRule) -> tuple[frozenset[str], str]:
+    def build() -> tuple[frozenset[str], str]:
+        allowed = frozenset(str(v).lower() for v in rule.values)
+        shown = ", ".join("yes" if v is True else "no" if v is False else str(v)
+                          for v in rule.values)
+        return allowed, shown
+
+    result: tuple[frozenset[str], str] = _plan(rule, build)
+    return result
+
+
+def _value_plan(rule: CompareRule) -> tuple[str | None, str]:
+    def build() -> tuple[str | None, str]:
+        assert rule.value is not None
+        unit = (normalise_unit(rule.unit) or rule.unit) if rule.unit is not None else None
+        shown_unit = display_unit(unit)
+        sep = "" if shown_unit in ("", "%") else " "
+        return unit, f"{fmt_number(rule.value)}{sep}{shown_unit}"
+
+    result: tuple[str | None, str] = _plan(rule, build)
+    return result
+
+
+_FIELD_ANALYTE = {"qtc_fridericia": "qtc", "qtc_bazett": "qtc", "age_years": "age"}
+
+
+def _analyte_for(field: str) -> str:
+    return _FIELD_ANALYTE.get(field) or analyte_key(field)
+
+
+def _eval_date_window(rule: DateWindowRule, ctx: Context) -> Outcome:
+    value = ctx.get(rule.field)
+    if isinstance(value, Missing):
+        return missing(missing_sentence(value.fields), value.fields)
+    if isinstance(value, NoneRecorded):
+        status = VerdictStatus(rule.if_absent)
+        return Outcome(status, f"{value.text}.", (rule.field,) if status == "missing" else ())
+    event = value.value
+    assert isinstance(event, dt.date)
+    ref = ctx.reference_date(rule.relative_to)
+    ref_name = rule.relative_to.replace("_", " ")
+    days = (ref - event).days
+    if days >= 0:
+        when = f"{days} day{'s' if days != 1 else ''} before the {ref_name} on {ref.isoformat()}"
+    else:
+        when = f"{-days} day{'s' if days != -1 else ''} after the {ref_name} on {ref.isoformat()}"
+    text = f"{value.text}, {when}"
+    lo, hi = rule.min_days_before, rule.max_days_before
+    if days < 0:
+        return not_met(f"{text}; it must not be after the {ref_name}.")
+    if hi is not None and days > hi:
+        return not_met(f"{text}; it must be at most {hi} days before.")
+    if lo is not None and days < lo:
+        return not_met(f"{text}; it must be at least {lo} days before.")
+    limits = []
+    if lo is not None and lo > 0:
+        limits.append(f"at least {lo}")
+    if hi is not None:
+        limits.append(f"at most {hi}")
+    return met(f"{text} ({' and '.join(limits)} days required)." if limits else f"{text}.")
+
+
+def _eval_attest(rule: AttestRule, ctx: Context) -> Outcome:
+    answers = ctx.record.attestations
+    answer = None
+    if rule.label:
+        answer = answers.get(f"{ctx.criterion_id}.{rule.label}")
+    if answer is None:
+        answer = answers.get(ctx.criterion_id)
+    if answer is None:
+        return investigator(f"Investigator to attest: {rule.prompt}")
+    value = answer.answer if isinstance(answer, Attestation) else answer
+    who = ""
+    if isinstance(answer, Attestation) and (answer.by or answer.on):
+        who = " (" + ", ".join(x for x in (answer.by, answer.on.isoformat()
+                                           if answer.on else None) if x) + ")"
+    if value:
+        return met(f"Investigator attests{who}: {rule.prompt} Yes.")
+    return not_met(f"Investigator answers{who}: {rule.prompt} No.")
+
+
+def _eval_check(rule: CheckRule, ctx: Context) -> Outcome:
+    return CHECK_FUNCTIONS[rule.check](rule.params, ctx)
+
+
+_ALL_OF_ORDER = (VerdictStatus.NOT_MET, VerdictStatus.MISSING, VerdictStatus.NEEDS_INVESTIGATOR,
+                 VerdictStatus.MET)
+_ANY_OF_ORDER = (VerdictStatus.MET, VerdictStatus.MISSING, VerdictStatus.NEEDS_INVESTIGATOR,
+                 VerdictStatus.NOT_MET)
+
+
+def _combine(parts: list[tuple[Rule, Outcome]], order: tuple[VerdictStatus, ...],
+             joiner: str) -> Outcome:
+    for status in order:
+        chosen = [(r, o) for r, o in parts if o.status is status]
+        if chosen:
+            break
+    reasons = []
+    for rule, outcome in chosen:
+        reasons.append(f"{rule.label}: {outcome.reason}" if rule.label else outcome.reason)
+    missing_fields: dict[str, None] = {}
+    if status is VerdictStatus.MISSING:
+        for _, outcome in chosen:
+            for name in outcome.missing:
+                missing_fields.setdefault(name, None)
+    warnings = tuple(w for _, o in parts for w in o.warnings)
+    return Outcome(status, joiner.join(reasons), tuple(missing_fields), warnings)
+
+
+def _eval_all_of(rule: AllOfRule, ctx: Context) -> Outcome:
+    return _combine([(r, _evaluate(r, ctx)) for r in rule.rules], _ALL_OF_ORDER, " ")
+
+
+def _eval_any_of(rule: AnyOfRule, ctx: Context) -> Outcome:
+    parts = []
+    for sub in rule.rules:
+        outcome = _evaluate(sub, ctx)
+        if outcome.status is VerdictStatus.MET:  # the first alternative that holds decides
+            reason = f"{sub.label}: {outcome.reason}" if sub.label else outcome.reason
+            return Outcome(outcome.status, reason, (), outcome.warnings)
+        parts.append((sub, outcome))
+    outcome = _combine(parts, _ANY_OF_ORDER, " Or: ")
+    if outcome.status is VerdictStatus.MET:
+        return outcome
+    joined = " Or: ".join(o.reason for _, o in parts)
+    reason = (f"Neither alternative holds. {joined}"
+              if outcome.status is VerdictStatus.NOT_MET else joined)
+    return Outcome(outcome.status, reason, outcome.missing, outcome.warnings)
+
+
+_EVALUATORS: dict[str, Callable[[Any, Context], Outcome]] = {
+    "all_of": _eval_all_of,
+    "any_of": _eval_any_of,
+    "range": _eval_range,
+    "one_of": _eval_one_of,
+    "compare": _eval_compare,
+    "date_window": _eval_date_window,
+    "attest": _eval_attest,
+    "check": _eval_check,
+}
+
+
+def _evaluate(rule: Rule, ctx: Context) -> Outcome:
+    """Evaluate any rule: dispatch on its ``kind`` (the discriminator of the rule union)."""
+    return _EVALUATORS[rule.kind](rule, ctx)
+
+
+def evaluate_criterion(criterion: Criterion, ctx: Context, kind: str) -> Verdict:
+    """Evaluate one criterion's rule into a :class:`Verdict`."""
+    ctx.criterion_id = criterion.id
+    outcome = _evaluate(criterion.rule, ctx)
+    return Verdict(criterion.id, criterion.title, kind, outcome.status, outcome.reason,
+                   outcome.missing, outcome.warnings)
+
+
+@lru_cache(maxsize=1)
+def _bundled() -> Protocol:
+    from oncotrial.protocol import load_bundled_protocol
+
+    return load_bundled_protocol()
+
+
+def screen(
+    record: ScreeningRecord,
+    protocol: Protocol | None = None,
+    *,
+    on: dt.date,
+) -> ScreeningResult:
+    """Screen one patient against every eligibility criterion of a protocol.
+
+    ``on`` is the planned enrolment date; windows "before first dose" use
+    ``record.planned_first_dose_date`` (default: ``on``). ``protocol`` defaults to the bundled
+    NCT06478927 protocol. Each criterion gets a verdict: ``met``, ``not_met``, ``missing``
+    (with the record entries to fill in) or ``needs_investigator``, and a sentence showing the
+    value, the threshold and the date used. The patient is eligible only if all are ``met``.
+
+    Raises:
+        InputError: the first-dose date is before the enrolment date.
+
+    Example, the bundled example of a typical eligible patient:
+
+    >>> from oncotrial.eligibility import example_record
+    >>> result = screen(example_record(), on=dt.date(2026, 3, 2))
+    >>> result.eligible, len(result.verdicts), result.verdicts["I11"].status
+    (True, 24, <VerdictStatus.MET: 'met'>)
+    """
+    proto = protocol if protocol is not None else _bundled()
+    first_dose = record.planned_first_dose_date or on
+    if first_dose < on:
+        raise InputError(
+            f"The planned first dose on {first_dose.isoformat()} is before the enrolment date "
+            f"{on.isoformat()}.",
+            field="planned_first_dose_date",
+            value=first_dose.isoformat(),
+            hint="Correct the planned first-dose date, or screen on the enrolment date.",
+        )
+    ctx = Context(record, on=on, first_dose_on=first_dose,
+                  age_reference=proto.enrolment.age_reference)
+    verdicts: dict[str, Verdict] = {}
+    for criterion in proto.criteria.inclusion:
+        verdicts[criterion.id] = evaluate_criterion(criterion, ctx, "inclusion")
+    for criterion in proto.criteria.exclusion:
+        verdicts[criterion.id] = evaluate_criterion(criterion, ctx, "exclusion")
+    return ScreeningResult(record.patient_id, proto.study.registry_id, on, first_dose, verdicts)

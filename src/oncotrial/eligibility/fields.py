@@ -1,0 +1,449 @@
+"""Resolve the screening fields a protocol rule names (``oncotrial.protocol.vocabulary``).
+
+Each field is read from the screening record or derived from it (age from the birth date,
+Child-Pugh from labs and the investigator's items, creatinine clearance by Cockcroft-Gault,
+QTc from the ECGs, measurable lesions by RECIST 1.1). A field that cannot be had yields
+:class:`Missing` naming exactly the record entries to fill in.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import NamedTuple
+
+from oncotrial.clinical.age import age_in_years
+from oncotrial.clinical.ecg import qtc_bazett, qtc_fridericia
+from oncotrial.clinical.liver import child_pugh
+from oncotrial.clinical.renal import cockcroft_gault
+from oncotrial.clinical.units import Quantity
+from oncotrial.eligibility.record import LabResult, Lesion, ScreeningRecord
+
+__all__ = [
+    "FIELD_SOURCES",
+    "Context",
+    "FieldValue",
+    "Missing",
+    "NoneRecorded",
+    "as_number",
+    "display_unit",
+    "fmt_number",
+]
+
+Scalar = float | int | str | bool | dt.date
+
+
+class FieldValue(NamedTuple):
+    """A resolved field: its value, the words to show it, and lab context when it is a lab."""
+
+    value: Scalar
+    text: str
+    unit: str | None = None
+    lln: float | None = None
+    uln: float | None = None
+    on: dt.date | None = None
+
+
+class Missing(NamedTuple):
+    """The field cannot be resolved; ``fields`` are the record entries to fill in."""
+
+    fields: tuple[str, ...]
+
+
+class NoneRecorded(NamedTuple):
+    """The record says there was none (``none``), e.g. no major surgery."""
+
+    text: str
+
+
+Resolved = FieldValue | Missing | NoneRecorded
+
+
+def as_number(field: FieldValue) -> float:
+    """The field's value as a number (booleans and dates are refused as a programming error)."""
+    value = field.value
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"{field.text!r} is not numeric")
+    return float(value)
+
+
+def fmt_number(value: float) -> str:
+    """Show a number without float noise: ``1.0`` stays ``1.0``, ``50.0`` becomes ``50``."""
+    if float(value).is_integer() and abs(value) >= 10:
+        return f"{value:.0f}"
+    return f"{value:.10g}" if not float(value).is_integer() else f"{value:.1f}"
+
+
+_DISPLAY = {"10^9/L": "x10^9/L", "10^3/uL": "x10^3/uL", "1": ""}
+
+
+def display_unit(unit: str | None) -> str:
+    """The unit as shown in sentences (``10^9/L`` as ``x10^9/L``); empty for unitless."""
+    if unit is None:
+        return ""
+    return _DISPLAY.get(unit, unit)
+
+
+def _with_unit(value: float, unit: str | None) -> str:
+    shown = display_unit(unit)
+    sep = "" if shown in ("", "%") else " "
+    return f"{fmt_number(value)}{sep}{shown}"
+
+
+#: Where each vocabulary field comes from in the screening record (documentation and tests).
+FIELD_SOURCES: dict[str, str] = {
+    "age_years": "birth_date and the age reference date (protocol enrolment.age_reference)",
+    "sex": "sex",
+    "informed_consent_date": "informed_consent_date",
+    "ecog": "ecog",
+    "diagnosis_method": "diagnosis.method",
+    "unresectable_advanced": "diagnosis.unresectable_advanced",
+    "bclc_stage": "diagnosis.bclc_stage",
+    "not_suitable_for_local_therapy": "diagnosis.not_suitable_for_local_therapy",
+    "progressed_after_local_therapy": "diagnosis.progressed_after_local_therapy",
+    "measurable_lesion_count": "imaging.lesions (RECIST 1.1 measurability)",
+    "imaging_date": "imaging.date",
+    "cns_metastases": "cns_metastases",
+    "cns_stable_since": "cns_stable_since",
+    "prior_systemic_lines": "prior_therapies (systemic, advanced setting, ended by progression "
+                            "or intolerance; one line per line number)",
+    "child_pugh_points": "labs.bilirubin, labs.albumin, labs.inr (or labs.pt_prolongation_s), "
+                         "liver.ascites, liver.encephalopathy",
+    "child_pugh_class": "as child_pugh_points",
+    "anc": "labs.anc",
+    "platelets": "labs.platelets",
+    "hemoglobin": "labs.hemoglobin",
+    "bilirubin": "labs.bilirubin",
+    "alt": "labs.alt",
+    "ast": "labs.ast",
+    "albumin": "labs.albumin",
+    "creatinine": "labs.creatinine",
+    "creatinine_clearance": "labs.creatinine, weight_kg, sex, birth_date (age on the lab date)",
+    "pt": "labs.pt",
+    "inr": "labs.inr",
+    "aptt": "labs.aptt",
+    "lab_date": "the earliest date among labs (collected_on, else lab_date)",
+    "lvef": "cardiac.echo.lvef",
+    "echo_date": "cardiac.echo.date",
+    "qtc_fridericia": "cardiac.ecgs (mean of Fridericia QTc over the tracings)",
+    "qtc_bazett": "cardiac.ecgs (mean of Bazett QTc over the tracings)",
+    "ecg_date": "cardiac.ecg_date",
+    "last_trial_therapy_date": "history.last_trial_therapy_date ('none' when there was none)",
+    "last_major_surgery_date": "history.last_major_surgery_date ('none' when there was none)",
+}
+
+_LAB_LABELS = {
+    "anc": "ANC", "platelets": "Platelets", "hemoglobin": "Haemoglobin",
+    "bilirubin": "Total bilirubin", "alt": "ALT", "ast": "AST", "albumin": "Albumin",
+    "creatinine": "Creatinine", "pt": "PT", "inr": "INR", "aptt": "aPTT",
+}
+
+_SIMPLE_LABELS = {
+    "sex": "Sex", "ecog": "ECOG", "diagnosis_method": "Diagnosis method",
+    "unresectable_advanced": "Unresectable advanced HCC", "bclc_stage": "BCLC stage",
+    "not_suitable_for_local_therapy": "Not suitable for local therapy",
+    "progressed_after_local_therapy": "Progressed after local therapy",
+    "cns_metastases": "CNS metastases",
+}
+
+
+def is_measurable(lesion: Lesion) -> bool:
+    """RECIST 1.1 section 3.1: measurable at baseline.
+
+    A non-nodal lesion needs a longest diameter of at least 10 mm (or twice the slice thickness
+    when slices are thicker than 5 mm); a lymph node needs a short axis of at least 15 mm. A
+    lesion treated locally (TACE, ablation, radiotherapy) counts only if it has progressed
+    since (PN-20).
+    """
+    if lesion.previously_treated_locally and not lesion.progressed_since_local_therapy:
+        return False
+    if lesion.lymph_node:
+        return lesion.short_axis_mm is not None and lesion.short_axis_mm >= 15.0
+    floor = 10.0
+    if lesion.slice_thickness_mm is not None and lesion.slice_thickness_mm > 5.0:
+        floor = 2.0 * lesion.slice_thickness_mm
+    return lesion.longest_diameter_mm >= floor
+
+
+class Context:
+    """One record being screened on one date; resolves fields and caches derived values."""
+
+    def __init__(
+        self,
+        record: ScreeningRecord,
+        *,
+        on: dt.date,
+        first_dose_on: dt.date,
+        age_reference: str,
+        criterion_id: str = "",
+    ) -> None:
+        self.record = record
+        self.on = on
+        self.first_dose_on = first_dose_on
+        self.age_reference = age_reference
+        self.criterion_id = criterion_id
+        self._cache: dict[str, Resolved] = {}
+
+    def reference_date(self, relative_to: str) -> dt.date:
+        """The enrolment date or the planned first-dose date."""
+        return self.first_dose_on if relative_to == "first_dose" else self.on
+
+    def get(self, name: str) -> Resolved:
+        """Resolve vocabulary field ``name`` (cached)."""
+        cached = self._cache.get(name)
+        if cached is None:
+            cached = self._resolve(name)
+            self._cache[name] = cached
+        return cached
+
+    # --- resolution -------------------------------------------------------------------
+
+    def _resolve(self, name: str) -> Resolved:
+        resolver = _RESOLVERS.get(name)
+        if resolver is not None:
+            return resolver(self)
+        if name in _LAB_LABELS:
+            return self._lab(name)
+        if name in _SIMPLE_LABELS:
+            return self._simple(name)
+        raise KeyError(f"the eligibility engine cannot resolve field {name!r}")
+
+    def _simple(self, name: str) -> Resolved:
+        r = self.record
+        path = FIELD_SOURCES[name]
+        value: Scalar | None
+        if path.startswith("diagnosis."):
+            value = getattr(r.diagnosis, path.split(".", 1)[1])
+        else:
+            value = getattr(r, path)
+        if value is None:
+            return Missing((path,))
+        shown = {True: "yes", False: "no"}.get(value, str(value)) if isinstance(value, bool) \
+            else str(value)
+        return FieldValue(value, f"{_SIMPLE_LABELS[name]} {shown}")
+
+    def lab_result(self, name: str) -> LabResult | None:
+        """The record's lab result for ``name`` (None when absent)."""
+        result = getattr(self.record.labs, name)
+        return result if isinstance(result, LabResult) else None
+
+    def lab_on(self, result: LabResult) -> dt.date | None:
+        """The sample date of a lab result (its own, else the record's lab_date)."""
+        return result.collected_on or self.record.lab_date
+
+    def _lab(self, name: str) -> Resolved:
+        result = self.lab_result(name)
+        if result is None:
+            return Missing((f"labs.{name}",))
+        on = self.lab_on(result)
+        when = f" on {on.isoformat()}" if on else ""
+        text = f"{_LAB_LABELS[name]} {_with_unit(result.value, result.unit)}{when}"
+        return FieldValue(result.value, text, unit=result.unit, lln=result.lln, uln=result.uln,
+                          on=on)
+
+    def age_reference_date(self) -> tuple[dt.date | None, str]:
+        """The date age is taken on, and its name (PN-16: informed consent by default)."""
+        if self.age_reference == "informed_consent":
+            return self.record.informed_consent_date, "informed consent"
+        if self.age_reference == "first_dose":
+            return self.first_dose_on, "first dose"
+        return self.on, "enrolment"
+
+
+def _age(ctx: Context) -> Resolved:
+    ref, ref_name = ctx.age_reference_date()
+    missing = [n for n, v in (("birth_date", ctx.record.birth_date),
+                              ("informed_consent_date", ref)) if v is None]
+    if missing or ctx.record.birth_date is None or ref is None:
+        return Missing(tuple(missing))
+    age = age_in_years(ctx.record.birth_date, on=ref)
+    return FieldValue(age, f"Age {age} years on {ref.isoformat()} ({ref_name})", unit="years",
+                      on=ref)
+
+
+def _date_field(label: str, getter: Callable[[ScreeningRecord], object], path: str,
+                ) -> Callable[[Context], Resolved]:
+    def resolve(ctx: Context) -> Resolved:
+        value = getter(ctx.record)
+        if value == "none":
+            return NoneRecorded(f"{label}: none recorded")
+        if not isinstance(value, dt.date):
+            return Missing((path,))
+        return FieldValue(value, f"{label} {value.isoformat()}", on=value)
+
+    return resolve
+
+
+def _measurable(ctx: Context) -> Resolved:
+    lesions = ctx.record.imaging.lesions
+    if lesions is None:
+        return Missing(("imaging.lesions",))
+    count = sum(1 for lesion in lesions if is_measurable(lesion))
+    return FieldValue(count, f"{count} measurable lesion{'s' if count != 1 else ''} "
+                             f"(of {len(lesions)} recorded)")
+
+
+def count_prior_lines(ctx: Context, *, count_haic_as_line: bool) -> tuple[int, list[str]] | None:
+    """Prior systemic lines for advanced HCC ended by progression or intolerance (PN-18).
+
+    Entries sharing a ``line`` number form one line (a combination, or a switch within a class
+    for toxicity); the line counts when its last entry ended by progression or intolerance.
+    Locoregional therapies never count; HAIC counts only with ``count_haic_as_line``.
+    Returns None when the therapy history has not been recorded.
+    """
+    therapies = ctx.record.prior_therapies
+    if therapies is None:
+        return None
+    kinds = {"systemic", "haic"} if count_haic_as_line else {"systemic"}
+    groups: dict[object, list[str | None]] = {}
+    names: dict[object, list[str]] = {}
+    for index, therapy in enumerate(therapies):
+        if therapy.kind not in kinds or therapy.setting != "advanced":
+            continue
+        key: object = therapy.line if therapy.line is not None else ("entry", index)
+        groups.setdefault(key, []).append(therapy.end_reason)
+        names.setdefault(key, []).append(therapy.regimen)
+    counted = [key for key, reasons in groups.items()
+               if reasons[-1] in ("progression", "intolerance")]
+    return len(counted), [" + ".join(names[key]) for key in counted]
+
+
+def _prior_lines(ctx: Context) -> Resolved:
+    counted = count_prior_lines(ctx, count_haic_as_line=False)
+    if counted is None:
+        return Missing(("prior_therapies",))
+    number, regimens = counted
+    listing = f" ({'; '.join(regimens)})" if regimens else ""
+    return FieldValue(number, f"{number} prior systemic line{'s' if number != 1 else ''}"
+                              f"{listing}")
+
+
+def _child_pugh(ctx: Context) -> Resolved:
+    r = ctx.record
+    missing = []
+    bili, alb, inr = ctx.lab_result("bilirubin"), ctx.lab_result("albumin"), ctx.lab_result("inr")
+    if bili is None:
+        missing.append("labs.bilirubin")
+    if alb is None:
+        missing.append("labs.albumin")
+    if inr is None and r.labs.pt_prolongation_s is None:
+        missing.append("labs.inr")
+    if r.liver.ascites is None:
+        missing.append("liver.ascites")
+    if r.liver.encephalopathy is None:
+        missing.append("liver.encephalopathy")
+    if missing or bili is None or alb is None or r.liver.ascites is None \
+            or r.liver.encephalopathy is None:
+        return Missing(tuple(missing))
+    result = child_pugh(
+        bilirubin=Quantity(bili.value, bili.unit), albumin=Quantity(alb.value, alb.unit),
+        inr=inr.value if inr is not None else None, pt_prolongation_s=r.labs.pt_prolongation_s,
+        ascites=r.liver.ascites, encephalopathy=r.liver.encephalopathy)
+    return FieldValue(result.points, result.summary())
+
+
+def _child_pugh_class(ctx: Context) -> Resolved:
+    points = ctx.get("child_pugh_points")
+    if not isinstance(points, FieldValue):
+        return points
+    number = as_number(points)
+    klass = "A" if number <= 6 else ("B" if number <= 9 else "C")
+    return FieldValue(klass, points.text)
+
+
+def _crcl(ctx: Context) -> Resolved:
+    r = ctx.record
+    creat = ctx.lab_result("creatinine")
+    missing = [path for path, value in (("labs.creatinine", creat), ("weight_kg", r.weight_kg),
+                                        ("sex", r.sex), ("birth_date", r.birth_date))
+               if value is None]
+    if missing or creat is None or r.weight_kg is None or r.sex is None or r.birth_date is None:
+        return Missing(tuple(missing))
+    on = ctx.lab_on(creat) or ctx.on
+    age = age_in_years(r.birth_date, on=on)
+    value = cockcroft_gault(age_years=age, weight_kg=r.weight_kg, sex=r.sex,
+                            creatinine=Quantity(creat.value, creat.unit))
+    text = (f"Cockcroft-Gault clearance {value:.1f} mL/min (age {age}, {fmt_number(r.weight_kg)} "
+            f"kg, {r.sex}, creatinine {_with_unit(creat.value, creat.unit)})")
+    return FieldValue(value, text, unit="mL/min", on=on)
+
+
+def _lab_date(ctx: Context) -> Resolved:
+    dates = []
+    undated = []
+    for name in type(ctx.record.labs).model_fields:
+        result = ctx.lab_result(name) if name in _LAB_LABELS else None
+        if result is None:
+            continue
+        on = ctx.lab_on(result)
+        if on is None:
+            undated.append(f"labs.{name}.collected_on")
+        else:
+            dates.append(on)
+    if not dates and not undated:
+        return Missing(("lab_date",))
+    if undated:
+        return Missing(("lab_date",))
+    oldest = min(dates)
+    return FieldValue(oldest, f"Qualifying labs from {oldest.isoformat()}", on=oldest)
+
+
+def _qtc(formula: str) -> Callable[[Context], Resolved]:
+    def resolve(ctx: Context) -> Resolved:
+        ecgs = ctx.record.cardiac.ecgs
+        if not ecgs:
+            return Missing(("cardiac.ecgs",))
+        qts = [e.qt_ms for e in ecgs]
+        hrs = [e.heart_rate_bpm for e in ecgs]
+        if formula == "fridericia":
+            value, name = qtc_fridericia(qt_ms=qts, heart_rate_bpm=hrs), "QTcF"
+        else:
+            value, name = qtc_bazett(qt_ms=qts, heart_rate_bpm=hrs), "QTcB"
+        on = ctx.record.cardiac.ecg_date
+        how = f"mean of {len(ecgs)} ECGs" if len(ecgs) > 1 else "1 ECG"
+        when = f" on {on.isoformat()}" if on else ""
+        return FieldValue(value, f"{name} {value:.0f} ms ({how}){when}", unit="ms", on=on)
+
+    return resolve
+
+
+def _lvef(ctx: Context) -> Resolved:
+    echo = ctx.record.cardiac.echo
+    if echo is None or echo.lvef is None:
+        return Missing(("cardiac.echo.lvef",))
+    when = f" on {echo.date.isoformat()}" if echo.date else ""
+    return FieldValue(echo.lvef, f"LVEF {fmt_number(echo.lvef)}%{when}", unit="%", on=echo.date)
+
+
+_RESOLVERS: dict[str, Callable[[Context], Resolved]] = {
+    "age_years": _age,
+    "informed_consent_date": _date_field("Informed consent", lambda r: r.informed_consent_date,
+                                         "informed_consent_date"),
+    "measurable_lesion_count": _measurable,
+    "imaging_date": _date_field("Qualifying scan", lambda r: r.imaging.date, "imaging.date"),
+    "cns_stable_since": _date_field("CNS metastases stable since", lambda r: r.cns_stable_since,
+                                    "cns_stable_since"),
+    "prior_systemic_lines": _prior_lines,
+    "child_pugh_points": _child_pugh,
+    "child_pugh_class": _child_pugh_class,
+    "creatinine_clearance": _crcl,
+    "lab_date": _lab_date,
+    "lvef": _lvef,
+    "echo_date": _date_field("Echocardiogram",
+                             lambda r: r.cardiac.echo.date if r.cardiac.echo else None,
+                             "cardiac.echo.date"),
+    "qtc_fridericia": _qtc("fridericia"),
+    "qtc_bazett": _qtc("bazett"),
+    "ecg_date": _date_field("ECG", lambda r: r.cardiac.ecg_date, "cardiac.ecg_date"),
+    "last_trial_therapy_date": _date_field(
+        "Last antitumour therapy in another trial", lambda r: r.history.last_trial_therapy_date,
+        "history.last_trial_therapy_date"),
+    "last_major_surgery_date": _date_field(
+        "Last major surgery", lambda r: r.history.last_major_surgery_date,
+        "history.last_major_surgery_date"),
+}
+
+
+def resolvable_fields() -> frozenset[str]:
+    """Every field name this module can resolve."""
+    return frozenset(_RESOLVERS) | frozenset(_LAB_LABELS) | frozenset(_SIMPLE_LABELS)
