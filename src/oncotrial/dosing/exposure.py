@@ -160,7 +160,7 @@ def check_exposure(
     seen: set[date] = set()
     levels = rules.dose_levels_mg
     for entry in diary:
-        when = entry.day.isoformat()
+        when = str(entry.day)
         if entry.day in seen:
             findings.append(Finding("DIARY_DUPLICATE_DAY", "diary.day",
                                     f"The diary has two entries for {when}; keep one."))
