@@ -439,7 +439,8 @@ def evaluate(
         if lesion.kind in (LesionKind.EFFUSION, LesionKind.ASCITES)
     ) if c.effusion_needs_cytology else frozenset()
     baseline_date = max(lesion.assessed_on for lesion in lesions)
-    baseline_sum = float(sum(lesion.diameter_mm or 0.0 for lesion in targets)) if targets else None
+    baseline_sum = round(float(sum(lesion.diameter_mm or 0.0 for lesion in targets)), 6) if (
+        targets) else None
 
     pd_rel, pd_abs, pr_rel = c.pd_rel, c.pd_abs_mm, c.pr_rel
     node_cr, too_small = c.node_cr_below_mm, c.too_small_mm
@@ -494,6 +495,8 @@ def evaluate(
                 all_cr = False
                 if prev_target_cr and reappeared is None:
                     reappeared = (tid, v)
+        # Rounded to a millionth of a mm so that the order of the lesions never changes a sum.
+        total = round(total, 6)
         complete = not missing
         d_base = d_base_pct = d_nadir = d_nadir_pct = None
         sum_mm: float | None = None
@@ -534,13 +537,13 @@ def evaluate(
         # Non-targets (section 4.3.2) with the mRECIST effusion rule.
         nt_resp: Response | None = None
         nt_why: tuple[Any, ...] = ()
+        given = visit.non_targets
+        for key in given:
+            if key not in nt_set:
+                raise _bad(f"Assessment on {when.isoformat()} has a status for {key!r}, "
+                           "which is not a baseline non-target lesion.", "non_targets", key,
+                           "Record it under new_lesions, or correct the lesion id.")
         if nt_ids:
-            given = visit.non_targets
-            for key in given:
-                if key not in nt_set:
-                    raise _bad(f"Assessment on {when.isoformat()} has a status for {key!r}, "
-                               "which is not a baseline non-target lesion.", "non_targets", key,
-                               "Record it under new_lesions, or correct the lesion id.")
             progressed: list[str] = []
             not_eval: list[str] = []
             unproven: list[str] = []
