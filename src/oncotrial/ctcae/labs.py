@@ -354,7 +354,12 @@ def _top_grade(
     refs: Mapping[str, FloatArray],
     qual_on: BoolArray,
 ) -> tuple[npt.NDArray[np.int8], npt.NDArray[np.uint8], npt.NDArray[np.int16], BoolArray]:
-    """Highest grade met; status (needs X) where a missing limit could change it."""
+    """Highest grade met; status (needs X) where a missing limit could change it.
+
+    Criteria run highest grade first, so the first criterion met on a row gives its grade.
+    A criterion whose limit is missing is "undecided" on that row; if an undecided criterion
+    has a higher grade than the grade met, the row cannot be graded.
+    """
     n = v.shape[0]
     top = np.zeros(n, dtype=np.int8)
     decider = np.full(n, -1, dtype=np.int16)
@@ -364,63 +369,86 @@ def _top_grade(
     skipped_grade = np.zeros(n, dtype=np.int8)  # highest optional criterion skipped
     uln, lln, base = refs["uln"], refs["lln"], refs["baseline"]
     limit = uln if lt.direction == "high" else lln
-    base_missing = np.isnan(base)
-    abnormal_known = ~base_missing & ~np.isnan(limit)
-    abnormal = abnormal_known & (_compare(">", base, limit) if lt.direction == "high"
-                                 else _compare("<", base, limit))
+    limit_status = _Status.NEEDS_ULN if lt.direction == "high" else _Status.NEEDS_LLN
+    missing = {name: np.isnan(arr) for name, arr in refs.items()}
+    any_missing = {name: bool(mask.any()) for name, mask in missing.items()}
+    base_missing = missing["baseline"]
+    limit_missing = missing["uln" if lt.direction == "high" else "lln"]
+    abnormal: BoolArray | None = None
+    if any(c.when in ("baseline_normal", "baseline_abnormal") for c in lt.criteria):
+        abnormal = ~base_missing & ~limit_missing & (
+            _compare(">", base, limit) if lt.direction == "high" else _compare("<", base, limit))
+    all_qual = bool(qual_on.all())
     for index, c in enumerate(lt.criteria):
+        known: BoolArray | None  # None: known on every row
         if c.abs_by_unit is not None:
             assert key is not None
             threshold: FloatArray | float = c.abs_by_unit[key]
-            known = np.ones(n, dtype=bool)
-            missing_status = _Status.GRADED
+            known, missing_status = None, _Status.GRADED
         else:
             assert c.ref is not None
-            ref = refs[c.ref]
-            threshold = ref * c.factor
+            threshold = refs[c.ref] * c.factor
             if c.offset_by_unit is not None:
                 assert key is not None
                 threshold = threshold + c.offset_by_unit[key]
-            known = ~np.isnan(ref)
+            known = ~missing[c.ref] if any_missing[c.ref] else None
             missing_status = _REF_STATUS[c.ref]
-        active = qual_on if c.qualifier else np.ones(n, dtype=bool)
-        if c.when == "baseline_normal":
-            # Missing baseline: the ULN rule applies (flagged by the caller).
-            active = active & (base_missing | (abnormal_known & ~abnormal))
-            when_unknown = ~base_missing & np.isnan(limit)
-        elif c.when == "baseline_abnormal":
-            active = active & abnormal
-            when_unknown = ~base_missing & np.isnan(limit)
-        elif c.when == "value_abnormal":
-            # Fibrinogen "if abnormal, ... decrease from baseline": the value is below LLN.
-            active = active & ~np.isnan(limit) & (_compare("<", v, limit) if lt.direction == "low"
-                                                  else _compare(">", v, limit))
-            when_unknown = np.isnan(limit)
-        else:
-            when_unknown = np.zeros(n, dtype=bool)
-        hit = known & active & _compare(c.op, v, threshold)
-        first = hit & ~found  # criteria run highest grade first: the first hit is the grade
-        decider = np.where(first, index, decider).astype(np.int16)
-        top = np.where(first, c.grade, top).astype(np.int8)
+        qual_ok: BoolArray | None = qual_on if (c.qualifier and not all_qual) else None
+        active = qual_ok
+        when_unknown: BoolArray | None = None
+        if c.when in ("baseline_normal", "baseline_abnormal"):
+            assert abnormal is not None
+            if c.when == "baseline_normal":  # no baseline: the ULN rule (flagged by the caller)
+                rule = base_missing | (~limit_missing & ~abnormal)
+            else:
+                rule = abnormal
+            active = rule if active is None else active & rule
+            when_unknown = ~base_missing & limit_missing
+        elif c.when == "value_abnormal":  # fibrinogen "if abnormal": the value is below LLN
+            rule = ~limit_missing & (_compare("<", v, limit) if lt.direction == "low"
+                                     else _compare(">", v, limit))
+            active = rule if active is None else active & rule
+            when_unknown = limit_missing
+        hit = _compare(c.op, v, threshold)
+        if known is not None:
+            hit &= known
+        if active is not None:
+            hit &= active
+        first = hit & ~found
+        decider[first] = index
+        top[first] = c.grade
         found |= hit
-        qual_ok = qual_on if c.qualifier else np.ones(n, dtype=bool)
-        could = (~known & active) | (when_unknown & qual_ok)
+        # Rows where this criterion might apply but a limit is missing.
+        could: BoolArray | None = None
+        if known is not None:
+            could = ~known if active is None else ~known & active
+        if when_unknown is not None:
+            wu = when_unknown if qual_ok is None else when_unknown & qual_ok
+            could = wu if could is None else could | wu
         if c.optional:
-            # A baseline criterion without a baseline is skipped; flagged if it could matter.
-            skipped = base_missing & qual_ok
-            skipped_grade = np.maximum(skipped_grade, np.where(skipped, c.grade, 0)).astype(
-                np.int8)
-            could = could & ~base_missing
+            skipped = base_missing if qual_ok is None else base_missing & qual_ok
+            np.maximum(skipped_grade, np.where(skipped, c.grade, 0).astype(np.int8),
+                       out=skipped_grade)
+            if could is not None:
+                could &= ~base_missing
+        if could is None or not could.any():
+            continue
         undecided = could & (c.grade > unknown_grade)
-        status_here = np.where(when_unknown & known, _Status.NEEDS_ULN if lt.direction == "high"
-                               else _Status.NEEDS_LLN, missing_status)
-        unknown_status = np.where(undecided & (unknown_grade == 0), status_here,
-                                  unknown_status).astype(np.uint8)
-        unknown_grade = np.where(undecided, np.maximum(unknown_grade, c.grade),
-                                 unknown_grade).astype(np.int8)
+        fresh = undecided & (unknown_grade == 0)
+        if when_unknown is not None and known is None:
+            unknown_status[fresh & when_unknown] = limit_status
+            unknown_status[fresh & ~when_unknown] = missing_status
+        elif when_unknown is not None:
+            assert known is not None
+            unknown_status[fresh & when_unknown & known] = limit_status
+            unknown_status[fresh & ~(when_unknown & known)] = missing_status
+        else:
+            unknown_status[fresh] = missing_status
+        unknown_grade[undecided] = c.grade
     undecided_rows = unknown_grade > top
-    grade = np.where(undecided_rows, _NOT_GRADED, top).astype(np.int8)
-    status = np.where(undecided_rows, unknown_status, _Status.GRADED).astype(np.uint8)
+    grade = top
+    grade[undecided_rows] = _NOT_GRADED
+    status = np.where(undecided_rows, unknown_status, np.uint8(_Status.GRADED)).astype(np.uint8)
     not_applied = (skipped_grade > top) & ~undecided_rows
     return grade, status, decider, not_applied
 
