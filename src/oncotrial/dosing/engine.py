@@ -346,6 +346,15 @@ def recommend(
     state = current if isinstance(current, DosingState) else DosingState(level_mg=current)
     cp_class = _validate(state, cycle, cycle_day, assessed_on, cbc, temperature_c,
                          child_pugh_class, rules)
+    if cbc is not None and state.last_cbc_on is not None and cbc.collected_on < state.last_cbc_on:
+        raise InputError(
+            f"The CBC is dated {cbc.collected_on.isoformat()}, older than the CBC of "
+            f"{state.last_cbc_on.isoformat()} already used for this patient. A recommendation "
+            "uses the latest CBC, so an older one would be acted on twice.",
+            field="cbc.collected_on", value=cbc.collected_on,
+            hint="Pass the most recent CBC, or none if there is no new one.")
+    if cbc is not None:
+        state = replace(state, last_cbc_on=cbc.collected_on)
     notes = _Notes()
     dosing_day = rules.is_dosing_day(cycle_day)
 

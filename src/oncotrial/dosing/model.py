@@ -322,7 +322,8 @@ class DosingState:
     ``level_mg`` is the dose level reached by the toxicity rules; ``dose_mg`` is what is
     prescribed now, which can be lower while a strong CYP3A inhibitor is taken or after
     Child-Pugh C (``hepatic_cap_mg``). The counters feed exposure summaries and the
-    "recurrent grade 3 on Day 1" flag.
+    "recurrent grade 3 on Day 1" flag. ``last_cbc_on`` is the newest CBC already evaluated, so
+    that an older CBC cannot be acted on twice.
 
     >>> DosingState(level_mg=125).prescribed_mg
     125
@@ -338,6 +339,7 @@ class DosingState:
     child_pugh_class: str | None = None
     hepatic_cap_mg: int | None = None
     discontinued: bool = False
+    last_cbc_on: date | None = None
 
     @property
     def prescribed_mg(self) -> int:

@@ -157,11 +157,14 @@ def test_pneumonitis_grade2_interrupts_and_grade3_during_the_hold_discontinues()
 
 
 def test_a_hold_needs_a_new_cbc_to_resume() -> None:
-    """USPI Table 2: recovery to grade <= 2 is shown by a repeat CBC, not the old one."""
+    """USPI Table 2: recovery to grade <= 2 is shown by a repeat CBC, not an old one."""
     r = recommend(125, cycle=1, cycle_day=15, assessed_on=day(1, 15), cbc=anc(day(1, 15), 0.4))
-    stale = recommend(r.state, cycle=1, cycle_day=18, assessed_on=day(1, 18),
-                      cbc=BloodCounts(day(1, 14), anc_10e9_l=1.8))
-    assert stale.action is Action.HOLD and stale.resume_dose_mg == 100
+    same = recommend(r.state, cycle=1, cycle_day=18, assessed_on=day(1, 18),
+                     toxicities=[Toxicity("Fatigue", 1, NON_HAEM)])
+    assert same.action is Action.HOLD and same.resume_dose_mg == 100
+    with pytest.raises(InputError, match="older than the CBC"):
+        recommend(r.state, cycle=1, cycle_day=18, assessed_on=day(1, 18),
+                  cbc=BloodCounts(day(1, 14), anc_10e9_l=1.8))
 
 
 def test_resuming_on_a_day_off_waits_for_day1() -> None:
