@@ -146,8 +146,9 @@ def test_discontinuation_is_final(rules: DosingRules, plan: list[Visit]) -> None
 
 @given(plan=st.lists(visits, min_size=1, max_size=25))
 def test_hold_means_no_drug_today(plan: list[Visit]) -> None:
-    """A HOLD never comes with a dose for today."""
+    """A HOLD never comes with a dose for today, and always with a re-check date."""
     rules = DosingRules()
     for _, result in _walk(rules, plan):
         if result.action is Action.HOLD:
             assert result.dose_mg is None and not result.dosing_today
+            assert result.recheck_by is not None and result.resume_dose_mg is not None

@@ -331,3 +331,12 @@ def test_bad_toxicity_and_rules_are_refused() -> None:
         DosingRules(dose_levels_mg=(100, 125), days_on=14)
     paths = {p.path for p in info.value.problems}
     assert {"dose_levels_mg", "cycle_length_days"} <= paths
+
+
+def test_summary_wording_is_pinned() -> None:
+    """Snapshot of what the investigator reads for the label's grade 4 row (USPI Table 2)."""
+    r = recommend(125, cycle=1, cycle_day=22, assessed_on=day(1, 22), cbc=anc(day(1, 22), 0.4))
+    assert r.summary() == (
+        "hold (resume at 100 mg); re-check by 2026-02-02\n"
+        "rule: Haematological grade 4 (Neutrophil count decreased): withhold until grade <= 2, "
+        "then resume at the next lower dose (USPI 2.2, Table 2, grade 4).")
