@@ -78,20 +78,20 @@ def _codes(enum: type[StrEnum]) -> str:
 _SID = ColumnSpec("subject_id", "text", True, "Subject identifier, as in subjects.")
 
 DOMAINS: tuple[DomainSpec, ...] = (
-    DomainSpec("subjects", "one registered subject", (
+    DomainSpec("subjects", "registered subject", (
         _SID,
         ColumnSpec("enrolled_on", "date", True, "Date of enrolment (registration)."),
         ColumnSpec("measurable_disease_at_baseline", "bool", True,
                    "At least one RECIST 1.1 measurable lesion at baseline."),
     ), required_file=True),
-    DomainSpec("dosing", "one stretch of days at one daily dose of the study drug", (
+    DomainSpec("dosing", "stretch of days at one daily dose of the study drug", (
         _SID,
         ColumnSpec("start_on", "date", True, "First day of the stretch."),
         ColumnSpec("end_on", "date", True, "Last day of the stretch (inclusive)."),
         ColumnSpec("daily_dose_mg", "number", True,
                    "Dose taken each day, in mg; 0 for a hold."),
     )),
-    DomainSpec("tumour_assessments", "one tumour assessment (RECIST 1.1 time point)", (
+    DomainSpec("tumour_assessments", "tumour assessment (RECIST 1.1 time point)", (
         _SID,
         ColumnSpec("assessed_on", "date", True,
                    "Date of the assessment; for a multi-day assessment, the last scan's date."),
@@ -103,13 +103,13 @@ DOMAINS: tuple[DomainSpec, ...] = (
         ColumnSpec("new_lesion_on", "date", False,
                    "Date of the scan that first showed a new lesion (PD by new lesion)."),
     )),
-    DomainSpec("deaths", "one death", (
+    DomainSpec("deaths", "death", (
         _SID,
         ColumnSpec("died_on", "date", True, "Date of death."),
         ColumnSpec("cause", "text", False,
                    "Primary cause, for example disease progression, adverse event, other."),
     )),
-    DomainSpec("contacts", "one dated record of the subject's status", (
+    DomainSpec("contacts", "dated record of the subject's status", (
         _SID,
         ColumnSpec("contact_on", "date", True, "Date of the contact or record."),
         ColumnSpec("source", "text", True,
@@ -117,13 +117,13 @@ DOMAINS: tuple[DomainSpec, ...] = (
                    "survival follow-up."),
         ColumnSpec("alive", "bool", True, "yes when the record documents the subject alive."),
     )),
-    DomainSpec("new_anticancer_therapy", "one new anticancer therapy started on study", (
+    DomainSpec("new_anticancer_therapy", "new anticancer therapy started on study", (
         _SID,
         ColumnSpec("started_on", "date", True, "Start date."),
         ColumnSpec("therapy_type", _codes(TherapyType), True, "Kind of therapy."),
         ColumnSpec("name", "text", False, "Drug or procedure."),
     )),
-    DomainSpec("discontinuations", "one end of treatment or end of study", (
+    DomainSpec("discontinuations", "end of treatment or end of study", (
         _SID,
         ColumnSpec("level", _codes(DiscontinuationLevel), True,
                    "treatment: stopped the study drug; study: left the study."),

@@ -1,0 +1,76 @@
+"""``oncotrial analyze DATA [--cutoff DATE] [--json]`` through Typer's CliRunner."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from oncotrial.cli import build_app, main
+from oncotrial.endpoints import dump_exchange, load_example_dataset
+
+runner = CliRunner()
+
+
+def test_analyze_example_prints_the_endpoint_table() -> None:
+    """The bundled example: every subject listed with its PFS reason; the ORR row."""
+    out = runner.invoke(build_app(), ["analyze", "--example", "--cutoff", "2026-10-31"],
+                        terminal_width=200)
+    assert out.exit_code == 0, out.output
+    assert "data cut-off 2026-10-31" in out.output
+    for n in range(1, 13):
+        assert f"S{n:02d}" in out.output
+    assert "ORR (%)" in out.output and "0.2-41.3" in out.output  # 1/11, scipy exact CI
+    assert "new anticancer therapy" in out.output
+
+
+def test_analyze_folder_as_json(tmp_path: Path) -> None:
+    """A folder in the exchange format; --json gives the per-subject values and reasons."""
+    for name, text in dump_exchange(load_example_dataset(), fmt="json").items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    out = runner.invoke(build_app(), ["analyze", str(tmp_path), "--cutoff", "2026-10-31",
+                                      "--json"])
+    assert out.exit_code == 0, out.output
+    data = json.loads(out.output)
+    s07 = next(s for s in data["subjects"] if s["subject_id"] == "S07")
+    assert s07["pfs"]["end_on"] == "2026-04-27" and s07["pfs"]["event"] is False
+    assert "new anticancer therapy (systemic, sorafenib) started 2026-05-20" in s07["pfs"]["reason"]
+    assert data["cutoff"] == "2026-10-31"
+
+
+def test_analyze_without_cutoff_uses_the_latest_date_and_says_so() -> None:
+    """No --cutoff: the latest date in the data, printed as such."""
+    out = runner.invoke(build_app(), ["analyze", "--example"], terminal_width=200)
+    assert out.exit_code == 0, out.output
+    assert "2026-11-16 (no --cutoff given" in out.output
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["analyze", "--example", "--cutoff", "31/10/2026"], "It must be an ISO 8601 date"),
+        (["analyze", "/no/such/folder"], "is not a folder"),
+        (["analyze"], "Give either DATA"),
+        (["analyze", "--example", "--cutoff", "2026-10-31", "--protocol", "/no/protocol.yaml"],
+         "protocol"),
+    ],
+)
+def test_analyze_usage_errors_exit_2(
+    args: list[str], words: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Bad date, missing folder, neither DATA nor --example: exit code 2 and a sentence."""
+    with pytest.raises(SystemExit) as info:
+        main(args)
+    assert info.value.code == 2
+    assert words in capsys.readouterr().err
+
+
+def test_analyze_reports_data_problems(tmp_path: Path) -> None:
+    """A data problem is an InputError naming the file and the fix (exit 2 via the root)."""
+    (tmp_path / "subjects.csv").write_text(
+        "subject_id,enrolled_on,measurable_disease_at_baseline\n001,yesterday,yes\n")
+    out = runner.invoke(build_app(), ["analyze", str(tmp_path)])
+    assert out.exit_code != 0
+    assert "enrolled_on is 'yesterday'" in str(out.exception)

@@ -1,0 +1,277 @@
+"""OS censoring (endpoints.md section 4), analysis sets (section 1), ORR/DCR, time to and
+duration of response (sections 5-7; RECIST 1.1 section 4.4 via recist11.md section 8)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from scipy.stats import binomtest
+
+from oncotrial.endpoints import (
+    Contact,
+    Dataset,
+    Death,
+    Discontinuation,
+    DiscontinuationLevel,
+    DiscontinuationReason,
+    DosingRecord,
+    EndpointRules,
+    NewTherapy,
+    Subject,
+    SubjectData,
+    TherapyType,
+    TumourAssessment,
+    analyze_endpoints,
+    derive_analysis_sets,
+    derive_os,
+    derive_response,
+)
+from oncotrial.errors import InputError
+from oncotrial.recist import Response
+
+C1D1 = date(2026, 1, 5)
+CUTOFF = date(2026, 12, 31)
+CR, PR, SD, NN, PD, NE = (Response.CR, Response.PR, Response.SD, Response.NON_CR_NON_PD,
+                          Response.PD, Response.NE)
+
+
+def day(n: int) -> date:
+    """Study day n, C1D1 being day 1."""
+    return C1D1 + timedelta(days=n - 1)
+
+
+def make(
+    sid: str = "P01",
+    scans: tuple[tuple[int, Response], ...] = (),
+    *,
+    measurable: bool = True,
+    died: int | None = None,
+    contacts: tuple[tuple[int, bool], ...] = (),
+    therapy: int | None = None,
+    dose_days: int = 100,
+    stops: tuple[tuple[int, DiscontinuationReason], ...] = (),
+) -> SubjectData:
+    """A subject dosed from day 1 for `dose_days` days; events on study days."""
+    return SubjectData(
+        Subject(sid, day(-3), measurable),
+        dosing=(DosingRecord(sid, day(1), day(dose_days), 125),),
+        assessments=(TumourAssessment(sid, day(-7), None, baseline=True),
+                     *(TumourAssessment(sid, day(d), r) for d, r in scans)),
+        deaths=() if died is None else (Death(sid, day(died)),),
+        contacts=tuple(Contact(sid, day(d), "survival follow-up", alive) for d, alive in contacts),
+        new_therapies=() if therapy is None else (
+            NewTherapy(sid, day(therapy), TherapyType.LOCOREGIONAL, "TACE"),),
+        discontinuations=tuple(
+            Discontinuation(sid, DiscontinuationLevel.TREATMENT, day(d), why)
+            for d, why in stops),
+    )
+
+
+# endpoints.md section 4: death = event; otherwise censored at the last date known alive on or
+# before the cut-off; follow-up continues after PD and after new therapy.
+OS_CASES = [
+    ("death on or before the cut-off is an event on its date",
+     make(died=150), CUTOFF, day(150), True),
+    ("death after PD and new therapy is still an OS event (no censoring for new therapy)",
+     make(scans=((57, PD),), therapy=70, died=200), CUTOFF, day(200), True),
+    ("death after the cut-off: censored at the last date known alive on or before it",
+     make(died=300, contacts=((200, True), (280, True))), day(250), day(200), False),
+    ("alive: the latest survival contact is the last date known alive",
+     make(contacts=((150, True), (250, True))), CUTOFF, day(250), False),
+    ("a contact that does not document the subject alive does not count",
+     make(contacts=((150, True), (250, False))), CUTOFF, day(150), False),
+    ("a tumour assessment documents the subject alive",
+     make(scans=((57, SD), (113, SD)), dose_days=60), CUTOFF, day(113), False),
+    ("the start of new therapy documents the subject alive",
+     make(therapy=130, dose_days=60), CUTOFF, day(130), False),
+    ("dosing that runs past the cut-off documents the subject alive on the cut-off",
+     make(dose_days=400), day(200), day(200), False),
+    ("records after the cut-off are not used",
+     make(contacts=((150, True), (250, True))), day(200), day(150), False),
+]
+
+
+@pytest.mark.parametrize(("why", "subject", "cutoff", "end_on", "event"), OS_CASES,
+                         ids=[c[0] for c in OS_CASES])
+def test_os_event_or_censoring(why: str, subject: SubjectData, cutoff: date, end_on: date,
+                               event: bool) -> None:
+    """endpoints.md section 4, case by case."""
+    got = derive_os(subject, cutoff=cutoff)
+    assert (got.end_on, got.event) == (end_on, event), got.reason
+    assert got.end_on <= cutoff
+
+
+def test_os_reason_names_the_record_and_the_cutoff() -> None:
+    """The reason says which record showed the subject alive, and why censored."""
+    got = derive_os(make(died=300, contacts=((200, True),)), cutoff=day(250))
+    assert "contact: survival follow-up" in got.reason
+    assert "after the data cut-off" in got.reason
+
+
+# endpoints.md section 1.
+def test_analysis_sets() -> None:
+    """Enrolled after the cut-off: in no set; enrolled, undosed: enrolled only; dosed without
+    measurable disease: FAS and safety, not response-evaluable."""
+    def flags(subject: SubjectData) -> tuple[bool, bool, bool, bool]:
+        s = derive_analysis_sets(subject, cutoff=CUTOFF)
+        return s.enrolled, s.fas, s.response_evaluable, s.safety
+
+    undosed = SubjectData(Subject("A", day(-3), True))
+    late = SubjectData(Subject("B", day(400), True))
+    assert flags(make()) == (True, True, True, True)
+    assert flags(make(measurable=False)) == (True, True, False, True)
+    assert flags(undosed) == (True, False, False, False)
+    assert flags(late) == (False, False, False, False)
+    assert "no dose recorded" in derive_analysis_sets(undosed, cutoff=CUTOFF).reason
+
+
+# endpoints.md sections 5-6 with recist11.md 8.3: (scans, BOR, responder, unconfirmed
+# responder, disease control).
+RESPONSE_CASES = [
+    ("PR confirmed 56 days later", ((57, PR), (113, PR)), PR, True, True, True),
+    ("PR confirmed by CR", ((57, PR), (113, CR)), PR, True, True, True),
+    ("CR confirmed by CR", ((57, CR), (113, CR)), CR, True, True, True),
+    ("PR followed only by PD: unconfirmed, SD duration met", ((57, PR), (113, PD)), SD, False,
+     True, True),
+    ("PR at day 30 then PD: SD duration not met", ((30, PR), (60, PD)), PD, False, True, False),
+    ("SD at day 57 (>= 42 days): disease control", ((57, SD),), SD, False, False, True),
+    ("SD only at day 36 then nothing: NE", ((36, SD),), NE, False, False, False),
+    ("non-target disease only: NON-CR/NON-PD is not disease control", ((57, NN), (113, NN)), NN,
+     False, False, False),
+    ("PD first", ((57, PD),), PD, False, False, False),
+]
+
+
+@pytest.mark.parametrize(("why", "scans", "bor", "responder", "unconfirmed", "control"),
+                         RESPONSE_CASES, ids=[c[0] for c in RESPONSE_CASES])
+def test_response_endpoints(why: str, scans: tuple[tuple[int, Response], ...], bor: Response,
+                            responder: bool, unconfirmed: bool, control: bool) -> None:
+    """ORR counts confirmed CR/PR; DCR adds SD of at least 42 days; unconfirmed ORR is
+    supplementary (PN-03, PN-04)."""
+    got = derive_response(make(scans=scans), cutoff=CUTOFF)
+    assert got.bor.response is bor, got.reason
+    assert (got.responder, got.responder_unconfirmed, got.disease_control) == (
+        responder, unconfirmed, control)
+
+
+def test_response_ignores_assessments_after_new_therapy() -> None:
+    """endpoints.md section 5: only assessments before new anticancer therapy count."""
+    got = derive_response(make(scans=((57, PR), (113, PR)), therapy=100), cutoff=CUTOFF)
+    assert got.bor.response is SD and not got.responder
+
+
+def test_response_ignores_assessments_after_cutoff() -> None:
+    """Only what was known at the cut-off counts."""
+    got = derive_response(make(scans=((57, PR), (113, PR))), cutoff=day(100))
+    assert not got.responder
+
+
+def test_time_to_and_duration_of_response() -> None:
+    """TTR = first CR/PR - C1D1 + 1; DoR from the first CR/PR to PD (endpoints.md 7)."""
+    got = derive_response(make(scans=((57, PR), (113, PR), (169, PD))), cutoff=CUTOFF)
+    assert got.time_to_response_days == 57
+    dor = got.duration_of_response
+    assert dor is not None
+    assert (dor.origin, dor.end_on, dor.event, dor.days) == (day(57), day(169), True, 113)
+
+
+def test_duration_of_response_is_censored_like_pfs() -> None:
+    """DoR after new therapy: censored at the last adequate assessment before it (3.1 row 7)."""
+    got = derive_response(make(scans=((57, PR), (113, PR), (169, PD)), therapy=150),
+                          cutoff=CUTOFF)
+    dor = got.duration_of_response
+    assert dor is not None
+    assert (dor.end_on, dor.event, dor.rule) == (day(113), False, "3.1 row 7")
+
+
+@pytest.mark.parametrize(
+    ("subject", "words"),
+    [
+        (make(died=30), "early death"),
+        (make(stops=((20, DiscontinuationReason.ADVERSE_EVENT),)), "early discontinuation"),
+        (make(), "no post-baseline assessment"),
+        (make(scans=((30, SD),)), "SD too early"),
+        (make(scans=((57, NE),)), "every post-baseline assessment was NE"),
+    ],
+)
+def test_ne_reasons(subject: SubjectData, words: str) -> None:
+    """endpoints.md section 5: NE reasons for the BOR table."""
+    got = derive_response(subject, cutoff=CUTOFF)
+    assert got.bor.response is NE
+    assert got.ne_reason is not None and words in got.ne_reason
+
+
+def test_response_before_first_dose_names_the_subject() -> None:
+    """A post-baseline assessment before C1D1 is a data error the message locates."""
+    ds = Dataset((Subject("P09", day(-3), True),),
+                 dosing=(DosingRecord("P09", day(1), day(30), 125),),
+                 assessments=(TumourAssessment("P09", day(-5), Response.SD),))
+    with pytest.raises(InputError, match="Subject P09"):
+        analyze_endpoints(ds, cutoff=CUTOFF)
+
+
+# endpoints.md section 5: "Examples for n = 22: 0/22 = 0 % (0.0-15.4); 1/22 = 4.5 % (0.1-22.8);
+# 2/22 = 9.1 % (1.1-29.2); 3/22 = 13.6 % (2.9-34.9); 5/22 = 22.7 % (7.8-45.4)", section 6:
+# "11/22 = 50.0 % (28.2-71.8); 13/22 = 59.1 % (36.4-79.3)".
+GUIDE = [(0, "0.0", "15.4"), (1, "0.1", "22.8"), (2, "1.1", "29.2"), (3, "2.9", "34.9"),
+         (5, "7.8", "45.4")]
+
+
+def _trial(responders: int, controlled: int) -> Dataset:
+    """22 measurable subjects: `responders` confirmed PR, then SD up to `controlled`, then PD."""
+    subjects = []
+    for i in range(22):
+        if i < responders:
+            scans: tuple[tuple[int, Response], ...] = ((57, PR), (113, PR))
+        elif i < controlled:
+            scans = ((57, SD),)
+        else:
+            scans = ((57, PD),)
+        subjects.append(make(f"P{i:02d}", scans))
+    return Dataset(
+        tuple(s.subject for s in subjects),
+        dosing=tuple(d for s in subjects for d in s.dosing),
+        assessments=tuple(a for s in subjects for a in s.assessments),
+    )
+
+
+@pytest.mark.parametrize(("x", "low", "high"), GUIDE)
+def test_orr_matches_endpoints_md_examples_for_22_patients(x: int, low: str, high: str) -> None:
+    """ORR over the response-evaluable set with the exact Clopper-Pearson CI."""
+    result = analyze_endpoints(_trial(x, x), cutoff=CUTOFF)
+    orr = result.rate("ORR").estimate
+    assert orr is not None and (orr.x, orr.n) == (x, 22)
+    assert (f"{100 * orr.lower:.1f}", f"{100 * orr.upper:.1f}") == (low, high)
+
+
+@pytest.mark.parametrize(("x", "low", "high"), [(11, "28.2", "71.8"), (13, "36.4", "79.3")])
+def test_dcr_matches_endpoints_md_examples_for_22_patients(x: int, low: str, high: str) -> None:
+    """DCR = confirmed CR/PR or SD >= 42 days, over the response-evaluable set."""
+    result = analyze_endpoints(_trial(2, x), cutoff=CUTOFF)
+    dcr = result.rate("DCR").estimate
+    assert dcr is not None and (dcr.x, dcr.n) == (x, 22)
+    assert (f"{100 * dcr.lower:.1f}", f"{100 * dcr.upper:.1f}") == (low, high)
+    ci = binomtest(x, 22).proportion_ci(method="exact")
+    assert dcr.lower == pytest.approx(ci.low, abs=1e-9)
+    assert dcr.upper == pytest.approx(ci.high, abs=1e-9)
+
+
+def test_non_measurable_subjects_leave_the_primary_denominator_and_are_listed() -> None:
+    """endpoints.md section 6: non-measurable NON-CR/NON-PD is listed separately."""
+    a = make("A", ((57, PR), (113, PR)))
+    b = make("B", ((57, NN), (113, NN)), measurable=False)
+    ds = Dataset((a.subject, b.subject), dosing=a.dosing + b.dosing,
+                 assessments=a.assessments + b.assessments)
+    result = analyze_endpoints(ds, cutoff=CUTOFF)
+    assert (result.rate("ORR").x, result.rate("ORR").n) == (1, 1)
+    assert (result.rate("ORR", "FAS").x, result.rate("ORR", "FAS").n) == (1, 2)
+    assert result.non_measurable_non_cr_non_pd == ("B",)
+
+
+def test_confirmation_can_be_switched_off_by_the_protocol() -> None:
+    """rules.confirmation_required = False makes the primary ORR the unconfirmed one."""
+    subj = make(scans=((57, PR), (113, PD)))
+    assert not derive_response(subj, cutoff=CUTOFF).responder
+    rules = EndpointRules(confirmation_required=False)
+    assert derive_response(subj, cutoff=CUTOFF, rules=rules).responder

@@ -1,0 +1,48 @@
+"""The bundled example data set against hand-worked expectations (tests/vectors/endpoints).
+
+Each case in ``example_expected.json`` names the rule of endpoints.md / recist11.md it checks.
+The CSV copy bundled in the package and the JSON copy in the vectors folder must read the same.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from oncotrial.endpoints import analyze_endpoints, load_example_dataset, parse_exchange
+
+VECTORS = Path(__file__).resolve().parents[2] / "vectors" / "endpoints"
+EXPECTED: dict[str, Any] = json.loads((VECTORS / "example_expected.json").read_text("utf-8"))
+CUTOFF = date.fromisoformat(EXPECTED["cutoff"])
+RESULT = analyze_endpoints(load_example_dataset(), cutoff=CUTOFF)
+BY_ID = {s.subject_id: s for s in RESULT.subjects}
+
+
+@pytest.mark.parametrize("case", EXPECTED["cases"], ids=[c["source"] for c in EXPECTED["cases"]])
+def test_example_subject_matches_hand_worked_expectation(case: dict[str, Any]) -> None:
+    """PFS date, outcome, rule and days; OS date and outcome; confirmed BOR."""
+    got = BY_ID[case["subject_id"]]
+    assert got.pfs is not None and got.os is not None and got.response is not None
+    assert got.pfs.end_on.isoformat() == case["pfs"]["end_on"], got.pfs.reason
+    assert got.pfs.event is case["pfs"]["event"]
+    assert got.pfs.rule == case["pfs"]["rule"]
+    assert got.pfs.days == case["pfs"]["days"]
+    assert got.os.end_on.isoformat() == case["os"]["end_on"], got.os.reason
+    assert got.os.event is case["os"]["event"]
+    assert got.response.bor.response.value == case["bor"]
+
+
+def test_example_csv_and_json_copies_read_the_same() -> None:
+    """The exchange format's CSV and JSON forms carry the same data."""
+    files = {p.name: p.read_text("utf-8") for p in (VECTORS / "example_json").iterdir()}
+    assert parse_exchange(files) == load_example_dataset()
+
+
+def test_example_covers_every_row_of_the_censoring_table() -> None:
+    """The example is meant to show all 12 rows of endpoints.md 3.1 at the cut-off."""
+    rules = {s.pfs.rule for s in RESULT.subjects if s.pfs is not None}
+    assert rules == {f"3.1 row {n}" for n in range(1, 13)}
