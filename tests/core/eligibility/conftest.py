@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from collections.abc import Callable
 from typing import Any
@@ -19,7 +20,7 @@ DELETE = "__delete__"  # a value that removes the entry
 def changed(base: ScreeningRecord, changes: dict[str, Any]) -> ScreeningRecord:
     """The record with dotted paths set (``{"labs.anc.value": 0.9}``) or removed (DELETE)."""
     data = base.model_dump(mode="python")
-    for path, value in changes.items():
+    for path, value in copy.deepcopy(changes).items():
         *parents, last = path.split(".")
         node = data
         for key in parents:

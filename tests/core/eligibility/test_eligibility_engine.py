@@ -1,0 +1,181 @@
+"""The engine as a whole: examples, vocabulary coverage, record reading, another protocol,
+and Hypothesis properties (a worse lab value never turns not_met into met)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from oncotrial.eligibility import (
+    ScreeningRecord,
+    ScreeningResult,
+    VerdictStatus,
+    example_record,
+    load_record,
+    parse_record,
+    screen,
+)
+from oncotrial.eligibility.checks import CHECK_FUNCTIONS
+from oncotrial.eligibility.fields import FIELD_SOURCES, resolvable_fields
+from oncotrial.errors import ImplausibleValueError, InputError
+from oncotrial.protocol import load_protocol
+from oncotrial.protocol.vocabulary import CHECKS, FIELDS
+
+ON = dt.date(2026, 3, 2)
+PROTOCOLS = Path(__file__).parents[2] / "protocols"
+
+
+def test_screening_record_covers_every_vocabulary_field() -> None:
+    """Every field a protocol rule may name is resolvable from a ScreeningRecord."""
+    assert set(FIELDS) <= resolvable_fields()
+    assert set(FIELDS) == set(FIELD_SOURCES)
+
+
+def test_every_vocabulary_check_is_implemented() -> None:
+    """Every named check a protocol may call has an implementation."""
+    assert set(CHECKS) == set(CHECK_FUNCTIONS)
+
+
+def test_bundled_examples_give_their_documented_answers() -> None:
+    """Eligible, not eligible (I4, I9, I11, I12) and incomplete examples."""
+    eligible = screen(example_record("eligible"), on=ON)
+    assert eligible.eligible and eligible.status == "eligible"
+    assert list(eligible.verdicts) == [f"I{i}" for i in range(1, 15)] + [
+        f"E{i}" for i in range(1, 11)]
+    not_eligible = screen(example_record("not_eligible"), on=ON)
+    assert not not_eligible.eligible and not_eligible.status == "not_eligible"
+    assert [v.criterion_id for v in not_eligible.by_status("not_met")] == [
+        "I4", "I9", "I11", "I12"]
+    incomplete = screen(example_record("incomplete"), on=ON)
+    assert incomplete.status == "incomplete"
+    assert "labs.aptt" in incomplete.missing()
+    assert incomplete.by_status(VerdictStatus.NEEDS_INVESTIGATOR)
+
+
+def test_unknown_example_is_refused() -> None:
+    """The hint lists the examples that exist."""
+    with pytest.raises(InputError, match="eligible"):
+        example_record("nonexistent")
+
+
+def test_exclusion_met_means_not_excluded(screen_with: Callable[..., ScreeningResult]) -> None:
+    """For an exclusion criterion, met means the patient is not excluded by it."""
+    result = screen_with({})
+    assert result.verdicts["E1"].kind == "exclusion"
+    assert result.verdicts["E1"].status == "met"
+
+
+def test_first_dose_before_enrolment_is_refused(eligible: ScreeningRecord) -> None:
+    """A first dose before the enrolment date is a data error, not a verdict."""
+    with pytest.raises(InputError, match="before the enrolment date"):
+        screen(eligible, on=dt.date(2026, 3, 10))
+
+
+def test_first_dose_defaults_to_enrolment(eligible: ScreeningRecord) -> None:
+    """Without a planned first dose, windows before first dose use the enrolment date."""
+    record = eligible.model_copy(update={"planned_first_dose_date": None})
+    result = screen(record, on=ON)
+    assert result.first_dose_on == ON
+    assert "3 days before the first dose on 2026-03-02" in result.verdicts["I11"].reason
+
+
+def test_record_reads_from_json(tmp_path: Path, eligible: ScreeningRecord) -> None:
+    """JSON and YAML give the same record."""
+    path = tmp_path / "patient.json"
+    path.write_text(json.dumps(eligible.model_dump(mode="json")), encoding="utf-8")
+    assert load_record(path) == eligible
+
+
+def test_record_lists_every_problem() -> None:
+    """A wrong record reports each field with its problem."""
+    with pytest.raises(InputError) as info:
+        parse_record("sex: X\necog: 7\nlabs: {anc: {value: 1, unit: furlongs}}")
+    text = str(info.value)
+    assert "3 problems" in text and "sex" in text and "ecog" in text and "labs.anc.unit" in text
+
+
+def test_record_refuses_impossible_values() -> None:
+    """LVEF 150 % and negative counts are refused before screening."""
+    with pytest.raises(ImplausibleValueError, match="LVEF"):
+        parse_record("cardiac: {echo: {lvef: 150}}")
+    with pytest.raises(ImplausibleValueError, match="ANC"):
+        parse_record("labs: {anc: {value: -1, unit: 10^9/L}}")
+
+
+def test_record_refuses_a_unit_of_another_analyte() -> None:
+    """U/L is not a unit of bilirubin."""
+    with pytest.raises(InputError, match="bilirubin"):
+        parse_record("labs: {bilirubin: {value: 20, unit: U/L}}")
+
+
+def test_another_protocol_is_screened_from_its_own_criteria(eligible: ScreeningRecord) -> None:
+    """The engine reads the criteria from the protocol: a second trial gives its own verdicts."""
+    other = load_protocol(PROTOCOLS / "examplinib_ovarian.yaml")
+    result = screen(eligible, other, on=ON)
+    assert list(result.verdicts) == ["I1", "I2", "I3", "I4", "I5", "E1", "E2"]
+    assert result.verdicts["I3"].status == "needs_investigator"
+    # ANC >= 1.5, platelets >= 100, bilirubin <= 1.5 x ULN: 2.1, 112 and 22.4 <= 31.5 pass.
+    assert result.verdicts["I5"].status == "met"
+    assert "1.5 x ULN = 31.5 umol/L" in result.verdicts["I5"].reason
+    low_anc = eligible.labs.model_copy(update={"anc": eligible.labs.anc.model_copy(  # type: ignore[union-attr]
+        update={"value": 1.4})})
+    again = screen(eligible.model_copy(update={"labs": low_anc}), other, on=ON)
+    assert again.verdicts["I5"].status == "not_met"  # 1.4 passes NCT06478927, not this trial
+    assert result.verdicts["E2"].status == "met"  # QTcB of the example is below 480 ms
+
+
+def test_summary_lists_the_criteria_not_met() -> None:
+    """The summary names the answer and each criterion that is not met."""
+    text = screen(example_record("not_eligible"), on=ON).summary()
+    assert "NOT eligible" in text and "I11 not_met" in text and "I1 " not in text
+
+
+# --- Hypothesis: a worse lab value never turns not_met into met ---------------------------
+
+LOWER_IS_WORSE = {"anc": ("10^9/L", 0.0, 5.0), "platelets": ("10^9/L", 0.0, 300.0),
+                  "hemoglobin": ("g/L", 40.0, 180.0)}
+HIGHER_IS_WORSE = {"bilirubin": ("umol/L", 2.0, 120.0), "alt": ("U/L", 5.0, 400.0),
+                   "ast": ("U/L", 5.0, 400.0), "creatinine": ("umol/L", 30.0, 400.0),
+                   "aptt": ("s", 20.0, 80.0)}
+_ANALYTES = sorted({**LOWER_IS_WORSE, **HIGHER_IS_WORSE})
+
+
+@given(analyte=st.sampled_from(_ANALYTES), a=st.floats(0, 1), b=st.floats(0, 1))
+def test_a_worse_lab_value_never_turns_not_met_into_met(analyte: str, a: float,
+                                                         b: float) -> None:
+    """If a value fails inclusion 11, every worse value of the same lab fails too."""
+    base = example_record()
+    unit, low, high = {**LOWER_IS_WORSE, **HIGHER_IS_WORSE}[analyte]
+    x, y = low + (high - low) * a, low + (high - low) * b
+    better, worse = (max(x, y), min(x, y)) if analyte in LOWER_IS_WORSE else (min(x, y),
+                                                                                  max(x, y))
+    current = getattr(base.labs, analyte)
+    statuses = []
+    for value in (better, worse):
+        lab = current.model_copy(update={"value": value, "unit": unit})
+        record = base.model_copy(update={"labs": base.labs.model_copy(update={analyte: lab})})
+        statuses.append(screen(record, on=ON).verdicts["I11"].status)
+    if statuses[0] == "not_met":
+        assert statuses[1] == "not_met"
+    if statuses[1] == "met":
+        assert statuses[0] == "met"
+
+
+@given(qt=st.integers(300, 600), extra=st.integers(0, 100))
+def test_a_longer_qtc_never_turns_not_met_into_met(qt: int, extra: int) -> None:
+    """Inclusion 12 QTc: a longer QT at the same heart rate never passes where a shorter fails."""
+    base = example_record()
+    statuses: list[Any] = []
+    for value in (qt, qt + extra):
+        cardiac = base.cardiac.model_copy(update={"ecgs": [
+            base.cardiac.ecgs[0].model_copy(update={"qt_ms": value})]})  # type: ignore[index]
+        statuses.append(screen(base.model_copy(update={"cardiac": cardiac}),
+                               on=ON).verdicts["I12"].status)
+    assert not (statuses[0] == "not_met" and statuses[1] == "met")
