@@ -185,6 +185,12 @@ def _cbc_term(term: str) -> CbcTerm | None:
     return None
 
 
+def _is_haematological(tox: Toxicity) -> bool:
+    """Table 2 applies to haematological AEs; a CBC term or febrile neutropenia always is one."""
+    return (tox.category is ToxicityCategory.HAEMATOLOGICAL or _cbc_term(tox.term) is not None
+            or tox.term.strip().casefold() == _FEBRILE_NEUTROPENIA)
+
+
 def _haematological_grades(cbc: BloodCounts | None, toxicities: Sequence[Toxicity],
                            rules: DosingRules) -> dict[str, int]:
     """Counted haematological grades by term: the CBC first, then haematological AEs.
@@ -203,7 +209,7 @@ def _haematological_grades(cbc: BloodCounts | None, toxicities: Sequence[Toxicit
                 continue
             grades[term.value] = grade
     for tox in toxicities:
-        if tox.category is not ToxicityCategory.HAEMATOLOGICAL:
+        if not _is_haematological(tox):
             continue
         cbc_term = _cbc_term(tox.term)
         if tox.term.strip().casefold() == _FEBRILE_NEUTROPENIA:
@@ -454,7 +460,7 @@ def recommend(
                       f"is below the label's {rules.fever_threshold_c:g} C and there is no "
                       "infection: the fever-or-infection row does not apply.")
     for tox in toxicities:
-        if tox.category is not ToxicityCategory.NON_HAEMATOLOGICAL or _is_pneumonitis(tox, rules):
+        if _is_haematological(tox) or _is_pneumonitis(tox, rules):
             continue
         if tox.grade < rules.non_haematological_hold_min_grade:
             continue

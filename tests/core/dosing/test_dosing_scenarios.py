@@ -256,6 +256,14 @@ def test_fever_without_an_anc_asks_for_a_cbc() -> None:
     assert r.action is Action.CONTINUE and Flag.CBC_NEEDED in r.flags
 
 
+def test_a_cbc_term_is_haematological_whatever_category_was_entered() -> None:
+    """USPI Table 2 (not Table 3) applies to neutropenia even if miscategorised: C1D15 grade 3
+    continues instead of the Table 3 hold-and-reduce."""
+    tox = Toxicity("Neutrophil count decreased", 3, NON_HAEM)
+    r = recommend(125, cycle=1, cycle_day=15, assessed_on=day(1, 15), toxicities=[tox])
+    assert (r.action, r.dose_mg) == (Action.CONTINUE, 125)
+
+
 def test_reescalation_is_refused_by_default_and_allowed_when_the_protocol_says() -> None:
     """palbociclib.md s2: re-escalation not described in the label; default not allowed."""
     with pytest.raises(InputError, match="do not allow re-escalation"):
