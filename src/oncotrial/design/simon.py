@@ -74,9 +74,10 @@ class SimonDesign:
 
     def summary(self) -> str:
         """The design in words, for a protocol's statistics section."""
+        stop = "none responds" if self.r1 == 0 else f"{self.r1} or fewer respond"
         return (
-            f"Stage 1: treat {self.n1} patients; stop for futility if {self.r1} or fewer "
-            f"respond. Stage 2: treat {self.n - self.n1} more (n = {self.n}); the drug is worth "
+            f"Stage 1: treat {self.n1} patients; stop for futility if {stop}. "
+            f"Stage 2: treat {self.n - self.n1} more (n = {self.n}); the drug is worth "
             f"further study if more than {self.r} respond. Exact alpha {self.alpha:.4f}, power "
             f"{self.power:.4f}; under p0 the trial stops early with probability {self.pet0:.2f} "
             f"and treats {self.en0:.1f} patients on average."
@@ -211,17 +212,17 @@ def _reject_cube(tab: _Tables, n: int, n1s: np.ndarray, width: int) -> np.ndarra
 
 
 def _best_for_n(
-    n: int, n1_limit: int, t0: _Tables, t1: _Tables, alpha: float, beta: float
+    n: int, n1s_all: np.ndarray, t0: _Tables, t1: _Tables, alpha: float, beta: float
 ) -> SimonDesign | None:
-    """The feasible design with total ``n``, ``n1 < n1_limit``, with the least EN(p0)."""
-    top_n1 = min(n, n1_limit)  # n1 runs over 1 .. top_n1 - 1
-    if top_n1 <= 1:
+    """The feasible design with total ``n`` and first stage in ``n1s_all`` with the least EN0."""
+    if n1s_all.size == 0:
         return None
+    top_n1 = int(n1s_all[-1]) + 1
     best: SimonDesign | None = None
     per_row = top_n1 * n
     step = max(1, _CHUNK_CELLS // per_row)
-    for start in range(1, top_n1, step):
-        n1s = np.arange(start, min(top_n1, start + step))
+    for start in range(0, n1s_all.size, step):
+        n1s = n1s_all[start : start + step]
         width = int(n1s[-1]) + 1  # stage-1 counts 0 .. max n1
         a = _reject_cube(t0, n, n1s, width)
         r1 = np.arange(width - 1)[None, :, None]
@@ -296,14 +297,20 @@ def simon_two_stage(
     t0 = _Tables(p0, nmax)
     t1 = _Tables(p1, nmax)
 
+    # Power needs P(X1 > r1 | p1) >= 1 - beta, which caps r1 and so PET(p0) for each n1:
+    # EN0 >= n1 + (1 - pet_cap[n1]) (n - n1), a bound that prunes most (n, n1) pairs.
+    n1_all = np.arange(nmax + 1)
+    power_ok = (1.0 - t1.cdf) >= 1.0 - beta - _TOL  # [n1, r1]: P(X1 > r1 | p1) large enough
+    pet_cap = np.where(power_ok, t0.cdf, 0.0).max(axis=1)
     best_by_n: list[SimonDesign] = []
     best_en0 = float("inf")
     for n in range(n_start, nmax + 1):
-        # A design whose n1 is at least the best EN0 of a smaller n is dominated by it.
-        limit = n if not best_by_n else int(np.ceil(best_en0 - 1e-9))
-        if limit <= 1:
-            break
-        top = _best_for_n(n, limit, t0, t1, alpha, beta)
+        n1s = n1_all[1:n]
+        if best_by_n:
+            # A design whose EN0 cannot beat the best of a smaller n is dominated by it.
+            bound = n1s + (1.0 - pet_cap[n1s]) * (n - n1s)
+            n1s = n1s[bound < best_en0 - 1e-9]
+        top = _best_for_n(n, n1s, t0, t1, alpha, beta)
         if top is None:
             continue
         if top.en0 < best_en0 - 1e-10 or not best_by_n:
