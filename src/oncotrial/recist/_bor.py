@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from oncotrial.errors import InputError
 from oncotrial.recist._response import Response
@@ -101,12 +102,25 @@ def _check_days(name: str, value: int) -> None:
 
 
 def _prepare(
-    timepoints: Iterable[tuple[dt.date, Response | str]],
+    timepoints: Iterable[tuple[dt.date, Response | str]] | Iterable[Any],
     origin: dt.date,
 ) -> list[tuple[dt.date, Response]]:
     out: list[tuple[dt.date, Response]] = []
     for item in timepoints:
-        when, resp = item
+        if isinstance(item, tuple) and len(item) == 2:
+            when, resp = item
+        else:  # a TimepointResponse, or any record with assessed_on and overall
+            when = getattr(item, "assessed_on", None)
+            resp = getattr(item, "overall", None)
+            if when is None or resp is None:
+                raise InputError(
+                    f"Time point {item!r} is not a (date, response) pair. "
+                    "best_overall_response needs the date and overall response of each "
+                    "assessment.",
+                    field="timepoints",
+                    value=item,
+                    hint="Pass evaluate(...).responses(), or (date, response) pairs.",
+                )
         if type(when) is not dt.date:
             when = _as_date(when, "timepoint date")
         if type(resp) is not Response:
@@ -172,7 +186,7 @@ _SD_LIKE = frozenset({_CR, _PR, _SD, _NN})
 
 
 def best_overall_response(
-    timepoints: Iterable[tuple[dt.date, Response | str]],
+    timepoints: Iterable[tuple[dt.date, Response | str]] | Iterable[Any],
     *,
     origin: dt.date,
     confirm: bool = True,
@@ -206,7 +220,8 @@ def best_overall_response(
       because the first "CR" may have been a PR on re-reading.
 
     Args:
-        timepoints: (date, response) pairs; responses as ``Response`` or their strings.
+        timepoints: (date, response) pairs, responses as ``Response`` or their strings; or
+            records with ``assessed_on`` and ``overall`` such as ``TimepointResponse``.
         origin: the time origin (date of first dose).
 
     Returns:

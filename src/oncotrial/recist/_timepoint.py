@@ -19,7 +19,13 @@ from typing import Any, NamedTuple, TypeAlias
 
 from oncotrial.errors import InputError
 from oncotrial.recist._bor import BestOverallResponse, best_overall_response
-from oncotrial.recist._lesions import Criteria, Lesion, LesionKind, get_criteria
+from oncotrial.recist._lesions import (
+    Criteria,
+    Lesion,
+    LesionKind,
+    _is_porta_hepatis,
+    get_criteria,
+)
 from oncotrial.recist._response import (
     _EPS,
     NewLesionStatus,
@@ -431,7 +437,15 @@ def evaluate(
                        "Enter the diameter or record it as a non-target lesion.")
     target_ids = tuple(lesion.lesion_id for lesion in targets)
     id_set = frozenset(target_ids)
-    nodal = tuple(lesion.nodal for lesion in targets)
+    # Per target: None for a non-nodal lesion, else the short axis under which a node counts
+    # as normal (10 mm; 20 mm for a porta-hepatis node under mRECIST, our reading of
+    # mrecist_hcc.md 3, which applies the 20 mm rule to porta-hepatis nodes).
+    ph = c.porta_hepatis_node_min_mm
+    node_limits = tuple(
+        None if not lesion.nodal
+        else ph if ph is not None and _is_porta_hepatis(lesion) else c.node_cr_below_mm
+        for lesion in targets
+    )
     nt_ids = tuple(lesion.lesion_id for lesion in non_targets)
     nt_set = frozenset(nt_ids)
     fluid = frozenset(
@@ -478,7 +492,7 @@ def evaluate(
         all_cr = True
         reappeared: tuple[str, float] | None = None
         t_why: tuple[Any, ...] = ()
-        for tid, is_node in zip(target_ids, nodal, strict=True):
+        for tid, node_limit in zip(target_ids, node_limits, strict=True):
             raw = vals.get(tid)
             if type(raw) is float and raw >= 0.0:  # the common case, kept fast
                 v: float | None = raw
@@ -488,8 +502,8 @@ def evaluate(
                 missing.append(tid)
                 continue
             total += v
-            if is_node:
-                if v >= node_cr:
+            if node_limit is not None:
+                if v >= node_limit:
                     all_cr = False
             elif v > 0.0:
                 all_cr = False

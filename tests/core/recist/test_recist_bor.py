@@ -180,3 +180,15 @@ def test_confirmed_bor_is_never_better_than_unconfirmed(tps: list[tuple[dt.date,
     confirmed = best_overall_response(tps, origin=ORIGIN)
     unconfirmed = best_overall_response(tps, origin=ORIGIN, confirm=False)
     assert confirmed.response.rank <= unconfirmed.response.rank
+
+
+def test_accepts_timepoint_records() -> None:
+    """Records with assessed_on and overall (TimepointResponse) work like (date, response)."""
+    from oncotrial.recist import Assessment, Lesion, evaluate
+
+    ev = evaluate([Lesion("T1", "liver", 50.0, ORIGIN - dt.timedelta(days=7))],
+                  [Assessment(day(56), {"T1": 30.0}), Assessment(day(84), {"T1": 30.0})])
+    assert best_overall_response(ev.timepoints, origin=ORIGIN) == best_overall_response(
+        ev.responses(), origin=ORIGIN)
+    with pytest.raises(InputError, match="is not a \\(date, response\\) pair"):
+        best_overall_response([(day(56), "PR", "extra")], origin=ORIGIN)  # type: ignore[list-item]
