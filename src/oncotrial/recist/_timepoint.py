@@ -248,10 +248,10 @@ def _target_sentence(t_why: tuple[Any, ...], missing: tuple[str, ...]) -> str:
     if kind == _W_REAPPEARED:
         return f"target {t_why[1]} reappeared ({_mm(t_why[2])} mm) after a complete response"
     if kind == _W_CR:
-        total, node_cr = t_why[1], t_why[2]
+        total, node_text = t_why[1], t_why[2]
         if total == 0.0:
             return "all targets disappeared"
-        return (f"non-nodal targets are gone and every node is under {node_cr:g} mm "
+        return (f"non-nodal targets are gone and every node is under {node_text} "
                 f"(sum {_mm(total)} mm)")
     total, nadir, base = t_why[1], t_why[2], t_why[3]
     rise = total - nadir
@@ -457,7 +457,9 @@ def evaluate(
         targets) else None
 
     pd_rel, pd_abs, pr_rel = c.pd_rel, c.pd_abs_mm, c.pr_rel
-    node_cr, too_small = c.node_cr_below_mm, c.too_small_mm
+    too_small = c.too_small_mm
+    node_text = f"{c.node_cr_below_mm:g} mm" + (
+        f" ({ph:g} mm at the porta hepatis)" if ph is not None else "")
     nn_label = c.non_cr_non_pd_label
     visits = sorted(assessments, key=lambda a: a.assessed_on)
     nadir = baseline_sum
@@ -536,7 +538,7 @@ def evaluate(
                 t_why = (_W_NE_PART, total, nadir, baseline_sum)
             elif all_cr:
                 t_resp = _CR
-                t_why = (_W_CR, total, node_cr)
+                t_why = (_W_CR, total, node_text)
             elif total <= (1.0 - pr_rel) * baseline_sum + _EPS:
                 t_resp = _PR
                 t_why = (_W_PR, total, nadir, baseline_sum)
