@@ -118,8 +118,8 @@ def _predictive(x: int, m: int, n_max: int, p0: float, theta_t: float, prior: Be
     a_post, b_post = prior.a + x, prior.b + m - x
     weights = stats.betabinom.pmf(future, remaining, a_post, b_post)
     final_post = special.betainc(prior.b + n_max - x - future, prior.a + x + future, 1.0 - p0)
-    # betainc(b', a', 1 - p0) = P(Beta(a', b') > p0)
-    return float(np.sum(weights[final_post > theta_t]))
+    # betainc(b', a', 1 - p0) = P(Beta(a', b') > p0); clip the rounding of a sum of weights.
+    return min(1.0, float(np.sum(weights[final_post > theta_t])))
 
 
 @dataclass(frozen=True, slots=True)
