@@ -502,7 +502,12 @@ def _implausible(lt: LabTerm, to_canonical: float, *arrays: FloatArray) -> BoolA
 
 
 def _finite_or_nan(arr: FloatArray) -> FloatArray:
-    return np.where(np.isfinite(arr), arr, np.nan)
+    infinite = np.isinf(arr)
+    if not infinite.any():
+        return arr
+    out = arr.copy()
+    out[infinite] = np.nan
+    return out
 
 
 # --- scalar API -----------------------------------------------------------------------------
@@ -824,7 +829,12 @@ def _labels(x: str | Sequence[str] | Any, n: int) -> tuple[npt.NDArray[np.intp],
 
     if isinstance(x, str):
         return np.zeros(n, dtype=np.intp), [x]
-    codes, uniques = pd.factorize(np.asarray(x, dtype=object), use_na_sentinel=True)
+    if isinstance(x, pd.Series) and isinstance(x.dtype, pd.CategoricalDtype):
+        x = x.array
+    if isinstance(x, pd.Categorical):  # already coded: no hashing of a million strings
+        codes, uniques = np.asarray(x.codes, dtype=np.intp), x.categories
+    else:
+        codes, uniques = pd.factorize(np.asarray(x, dtype=object), use_na_sentinel=True)
     labels = [str(u) for u in uniques]
     codes = np.asarray(codes, dtype=np.intp)
     if (codes < 0).any():
@@ -886,22 +896,27 @@ def grade_labs(
     qual = _qualifier_column(qualifier_present, n)
     tcodes, tlabels = _labels(term, n)
     ucodes, ulabels = _labels(unit, n)
-    grade = np.full(n, _NOT_GRADED, dtype=np.int8)
-    status = np.full(n, _Status.UNKNOWN_TERM, dtype=np.uint8)
-    flags = np.zeros(n, dtype=np.uint8)
-    alt = np.full(n, _NOT_GRADED, dtype=np.int8)
     combined = tcodes * len(ulabels) + ucodes
     if len(tlabels) == 1 and len(ulabels) == 1:
-        groups: list[tuple[int, npt.NDArray[np.intp] | slice]] = [(0, slice(None))]
+        order: npt.NDArray[np.intp] | None = None
+        groups = [(0, 0, n)]
+        sv, sl, su, sb, sq = v, lln_a, uln_a, base_a, qual
     else:
-        order = np.argsort(combined, kind="stable")
+        # A stable sort of small integer codes is a radix sort in NumPy: linear time.
+        small = combined.astype(np.uint16) if combined.max() < 65_535 else combined
+        order = np.argsort(small, kind="stable")
         sorted_codes = combined[order]
-        cuts = np.flatnonzero(np.diff(sorted_codes)) + 1
+        cuts = np.flatnonzero(sorted_codes[1:] != sorted_codes[:-1]) + 1
         starts = np.concatenate(([0], cuts))
         ends = np.concatenate((cuts, [n]))
-        groups = [(int(sorted_codes[s]), order[s:e]) for s, e in zip(starts, ends, strict=True)
-                  if e > s]
-    for code, rows in groups:
+        groups = [(int(sorted_codes[a]), int(a), int(b))
+                  for a, b in zip(starts, ends, strict=True) if b > a]
+        sv, sl, su, sb, sq = v[order], lln_a[order], uln_a[order], base_a[order], qual[order]
+    g_all = np.full(n, _NOT_GRADED, dtype=np.int8)
+    st_all = np.full(n, _Status.UNKNOWN_TERM, dtype=np.uint8)
+    fl_all = np.zeros(n, dtype=np.uint8)
+    alt_all = np.full(n, _NOT_GRADED, dtype=np.int8)
+    for code, a, b in groups:
         t_label, u_label = tlabels[code // len(ulabels)], ulabels[code % len(ulabels)]
         try:
             lt = lab_term(t_label)
@@ -910,19 +925,31 @@ def grade_labs(
         try:
             plan = _resolve_unit(lt, u_label)
         except OncotrialError:
-            status[rows] = _Status.UNIT_NOT_ACCEPTED
+            st_all[a:b] = _Status.UNIT_NOT_ACCEPTED
             continue
         f = plan.factor
-        gv, gl, gu, gb = v[rows] * f, lln_a[rows] * f, uln_a[rows] * f, base_a[rows] * f
-        out = _evaluate(lt, plan.key, gv, gl, gu, gb, qual[rows])
+        gv, gl, gu, gb = sv[a:b], sl[a:b], su[a:b], sb[a:b]
+        if f != 1.0:
+            gv, gl, gu, gb = gv * f, gl * f, gu * f, gb * f
+        out = _evaluate(lt, plan.key, gv, gl, gu, gb, sq[a:b])
         bad = _implausible(lt, plan.to_canonical, gv, gl, gu, gb) | (gl > gu)
-        g_grade = np.where(bad, _NOT_GRADED, out.grade)
-        g_status = np.where(bad, _Status.IMPLAUSIBLE, out.status)
-        g_flags = out.flags | (_FLAG_BITS[LabFlag.UNIT_CONVERTED] if plan.converted else 0)
-        grade[rows] = g_grade
-        status[rows] = g_status
-        flags[rows] = np.where(bad, 0, g_flags)
-        alt[rows] = np.where(bad, _NOT_GRADED, out.alternative)
+        g_all[a:b] = out.grade
+        st_all[a:b] = out.status
+        fl_all[a:b] = out.flags | (_FLAG_BITS[LabFlag.UNIT_CONVERTED] if plan.converted else 0)
+        alt_all[a:b] = out.alternative
+        if bad.any():
+            g_all[a:b][bad] = _NOT_GRADED
+            st_all[a:b][bad] = _Status.IMPLAUSIBLE
+            fl_all[a:b][bad] = 0
+            alt_all[a:b][bad] = _NOT_GRADED
+    if order is None:
+        grade, status, flags, alt = g_all, st_all, fl_all, alt_all
+    else:
+        grade = np.empty_like(g_all)
+        status = np.empty_like(st_all)
+        flags = np.empty_like(fl_all)
+        alt = np.empty_like(alt_all)
+        grade[order], status[order], flags[order], alt[order] = g_all, st_all, fl_all, alt_all
     for column in (grade, status, flags, alt):
         column.setflags(write=False)
     return LabGrades(grade=grade, status=status, flags=flags, alternative_grade=alt)

@@ -105,6 +105,10 @@ def test_vectorised_grades_equal_the_scalar_grades_on_every_boundary_vector() ->
                         uln=frame["uln"], baseline=frame["baseline"], qualifier_present=q)
     expected = [case[side] for case in BOUNDARIES for side in ("below", "at", "above")]
     assert result.grade.tolist() == expected
+    coded = grade_labs(frame["term"].astype("category"), frame["value"],
+                       frame["unit"].astype("category"), lln=frame["lln"], uln=frame["uln"],
+                       baseline=frame["baseline"], qualifier_present=q)
+    assert coded.grade.tolist() == expected
 
 
 # ctcae_v5.md section 2, "Boundary examples".
