@@ -12,6 +12,7 @@ Two paths build it, and both give identical tables:
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,7 +21,16 @@ import numpy.typing as npt
 
 from oncotrial.errors import InputError
 
-__all__ = ["StatisticsInputError", "SurvivalCounts", "as_event", "as_time", "count_events"]
+__all__ = [
+    "GroupRisk",
+    "StatisticsInputError",
+    "SurvivalCounts",
+    "Times",
+    "as_event",
+    "as_time",
+    "count_events",
+    "risk_sets_by_group",
+]
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -41,12 +51,26 @@ class StatisticsInputError(InputError):
     """
 
 
-def as_time(time: Any, *, name: str = "time") -> FloatArray | IntArray:
-    """Return ``time`` as a 1-D array of non-negative, finite numbers (integers stay integers).
+@dataclass(frozen=True, slots=True)
+class Times:
+    """Checked survival times with their range (computed once, reused by the counting step)."""
+
+    values: FloatArray | IntArray
+    low: float
+    high: float
+
+    @property
+    def size(self) -> int:
+        """Number of subjects."""
+        return int(self.values.shape[0])
+
+
+def as_time(time: Any, *, name: str = "time") -> Times:
+    """Check ``time``: a 1-D array of non-negative, finite numbers (integers stay integers).
 
     >>> as_time([3, 1, 2])
-    array([3, 1, 2])
-    >>> as_time([1.5, 2.0])
+    Times(values=array([3, 1, 2]), low=1, high=3)
+    >>> as_time([1.5, 2.0]).values
     array([1.5, 2. ])
     """
     try:
@@ -76,17 +100,15 @@ def as_time(time: Any, *, name: str = "time") -> FloatArray | IntArray:
                 field=name, value=str(arr.dtype),
                 hint="Convert dates to durations (for example days from first dose) first.",
             ) from exc
-    if arr.dtype.kind == "u":
-        arr = arr.astype(np.int64)
-    if arr.dtype.kind == "i":
+    if arr.dtype.kind in "iu":
         arr = arr.astype(np.int64, copy=False)
-        low = int(arr.min())
+        low, high = int(arr.min()), int(arr.max())
         if low < 0:
             raise _negative(name, arr, float(low))
-        return arr
+        return Times(arr, low, high)
     arr = arr.astype(np.float64, copy=False)
-    low_f = float(arr.min())
-    if not np.isfinite(low_f) or not np.isfinite(arr.max()):
+    low_f, high_f = float(arr.min()), float(arr.max())
+    if not (math.isfinite(low_f) and math.isfinite(high_f)):
         bad = arr[~np.isfinite(arr)][0]
         position = int(np.flatnonzero(~np.isfinite(arr))[0])
         raise StatisticsInputError(
@@ -97,7 +119,7 @@ def as_time(time: Any, *, name: str = "time") -> FloatArray | IntArray:
         )
     if low_f < 0:
         raise _negative(name, arr, low_f)
-    return arr
+    return Times(arr, low_f, high_f)
 
 
 def _negative(name: str, arr: npt.NDArray[Any], low: float) -> StatisticsInputError:
@@ -131,106 +153,172 @@ def as_event(event: Any, n: int, *, name: str = "event") -> npt.NDArray[np.bool_
             f"{arr.dtype}.",
             field=name, value=str(arr.dtype), hint="Code events as 1 and censorings as 0.",
         )
-    as_bool: npt.NDArray[np.bool_] = np.not_equal(arr, 0)
-    if not np.array_equal(arr, as_bool):
+    if arr.dtype.kind in "iu":
+        # Read as unsigned, a negative code is huge: one read-only pass checks 0 <= code <= 1.
+        valid = bool(arr.view(arr.dtype.str.replace("i", "u")).max() <= 1)
+    else:
+        valid = bool(((arr == 0) | (arr == 1)).all())
+    if not valid:
         position = int(np.flatnonzero((arr != 0) & (arr != 1))[0])
         raise StatisticsInputError(
             f"Subject at position {position} has {name} indicator {arr[position]!r}; it must be "
             "1 (event) or 0 (censored).",
             field=name, value=arr[position].item(), hint="Code events as 1 and censorings as 0.",
         )
+    as_bool: npt.NDArray[np.bool_] = arr.astype(bool)
     return as_bool
 
 
 @dataclass(frozen=True, slots=True)
 class SurvivalCounts:
-    """Distinct times in increasing order, with events and censorings per time (group columns)."""
+    """Distinct times in increasing order, with the events and censorings at each."""
 
     time: FloatArray
-    n_event: FloatArray  # shape (k, groups)
-    n_total: FloatArray  # shape (k, groups): subjects whose time is exactly this time
+    n_event: FloatArray
+    n_censor: FloatArray
 
 
-def _integer_view(time: FloatArray | IntArray) -> IntArray | None:
-    """Times as int64 if they are whole numbers in a range small enough for bincount."""
-    if time.dtype.kind == "i":
-        ints: IntArray = time  # type: ignore[assignment]
-    else:
-        ints = time.astype(np.int64)
-        if not np.array_equal(ints, time):
-            return None
-    low, high = int(ints.min()), int(ints.max())
-    if high - low > max(_BINCOUNT_RANGE_FACTOR * time.size, _BINCOUNT_RANGE_FLOOR):
+@dataclass(frozen=True, slots=True)
+class GroupRisk:
+    """At each distinct pooled time with at least one event: the events (all groups together)
+    and the number at risk in each group (shape (groups, k)); plus events per group."""
+
+    time: FloatArray
+    n_event: FloatArray
+    at_risk: FloatArray
+    observed: FloatArray
+
+
+def _integer_view(times: Times) -> tuple[IntArray, int, int] | None:
+    """Times as int64 (with min and max) if whole numbers in a range small enough for bincount."""
+    span = times.high - times.low
+    if span > max(_BINCOUNT_RANGE_FACTOR * times.size, _BINCOUNT_RANGE_FLOOR):
         return None
-    return ints
+    values = times.values
+    if values.dtype.kind == "i":
+        ints: IntArray = values  # type: ignore[assignment]
+    else:
+        head = values[:1024]
+        if not np.array_equal(head, np.floor(head)):
+            return None  # cheap early exit for continuous times
+        ints = values.astype(np.int64)
+        if not np.array_equal(ints, values):
+            return None
+    return ints, int(times.low), int(times.high)
 
 
-def count_events(
-    time: FloatArray | IntArray,
-    event: npt.NDArray[np.bool_],
-    group: IntArray | None = None,
-    n_groups: int = 1,
-) -> SurvivalCounts:
-    """Tabulate events and subjects per distinct time (and per group, if ``group`` is given).
+def _offset_key(ints: IntArray, low: int, high: int, factor: int) -> tuple[IntArray, int]:
+    """A fresh int64 array of ``(time - origin) * factor``; times near zero (days) keep their
+    value, so no subtraction pass is spent on them."""
+    origin = low if low > high - low else 0
+    if origin:
+        key = ints - origin
+        key *= factor
+        return key, origin
+    return ints * factor, origin
 
-    >>> c = count_events(np.array([2, 1, 2, 5]), np.array([True, False, True, False]))
-    >>> c.time.tolist(), c.n_event[:, 0].tolist(), c.n_total[:, 0].tolist()
-    ([1.0, 2.0, 5.0], [0.0, 2.0, 0.0], [1.0, 2.0, 1.0])
+
+def count_events(times: Times, event: npt.NDArray[np.bool_]) -> SurvivalCounts:
+    """Tabulate events and censorings per distinct time.
+
+    >>> c = count_events(as_time([2, 1, 2, 5]), np.array([True, False, True, False]))
+    >>> c.time.tolist(), c.n_event.tolist(), c.n_censor.tolist()
+    ([1.0, 2.0, 5.0], [0.0, 2.0, 0.0], [1.0, 0.0, 1.0])
+    >>> c = count_events(as_time([2.5, 1.0, 2.5, 0.5]), np.array([True, False, False, True]))
+    >>> c.time.tolist(), c.n_event.tolist(), c.n_censor.tolist()
+    ([0.5, 1.0, 2.5], [1.0, 0.0, 1.0], [0.0, 1.0, 1.0])
     """
-    ints = _integer_view(time)
-    if ints is not None:
-        return _count_by_bincount(ints, event, group, n_groups)
-    return _count_by_sort(time.astype(np.float64, copy=False), event, group, n_groups)
+    whole = _integer_view(times)
+    if whole is not None:
+        return _count_by_bincount(*whole, event)
+    return _count_by_sort(times.values.astype(np.float64, copy=False), event)
 
 
-def _count_by_bincount(
-    ints: IntArray, event: npt.NDArray[np.bool_], group: IntArray | None, n_groups: int
-) -> SurvivalCounts:
-    low = int(ints.min())
-    span = int(ints.max()) - low + 1
-    offset = ints - low if low else ints
-    if group is not None and n_groups > 1:
-        offset = offset * n_groups + group
-    size = span * n_groups
-    total = np.bincount(offset, minlength=size).reshape(span, n_groups)
-    events = np.bincount(offset[event], minlength=size).reshape(span, n_groups)
-    present = np.flatnonzero(total.sum(axis=1) if n_groups > 1 else total[:, 0])
+def _count_by_bincount(ints: IntArray, low: int, high: int, event: npt.NDArray[np.bool_]
+                       ) -> SurvivalCounts:
+    # One pass: code = 2 * (time - origin) + event, so even cells count censorings and odd
+    # cells count events. Times near zero (days) need no shift.
+    key, origin = _offset_key(ints, low, high, 2)
+    key |= event
+    span = high - origin + 1
+    cells = np.bincount(key, minlength=2 * span).reshape(span, 2)
+    total = cells[:, 0] + cells[:, 1]
+    present = np.flatnonzero(total)
     return SurvivalCounts(
-        time=(present + low).astype(np.float64),
-        n_event=events[present].astype(np.float64),
-        n_total=total[present].astype(np.float64),
+        time=(present + origin).astype(np.float64),
+        n_event=cells[present, 1].astype(np.float64),
+        n_censor=cells[present, 0].astype(np.float64),
     )
 
 
-def _count_by_sort(
-    time: FloatArray, event: npt.NDArray[np.bool_], group: IntArray | None, n_groups: int
-) -> SurvivalCounts:
+def _count_by_sort(time: FloatArray, event: npt.NDArray[np.bool_]) -> SurvivalCounts:
     # For non-negative doubles the IEEE-754 bit pattern, read as an unsigned integer, sorts in
-    # the same order as the number, and the sign bit is free: shift left and put the event flag
-    # in bit 0. Adding 0.0 turns -0.0 into +0.0 so the two zeros count as one time.
-    bits = (time + 0.0).view(np.uint64)
-    key = (bits << np.uint64(1)) | event.astype(np.uint64)
-    if group is None or n_groups == 1:
-        key.sort()
-        grp = None
-    else:
-        order = np.argsort(key)
-        key = key[order]
-        grp = group[order]
+    # the same order as the number. Shifting left by one drops the sign bit (so -0.0 and +0.0
+    # become the same key) and frees bit 0 for the event flag: one sort of plain integers
+    # carries each event flag with its time, without an argsort.
+    key = time.view(np.uint64) << np.uint64(1)
+    key |= event
+    key.sort()
     tbits = key >> np.uint64(1)
-    n = key.size
-    starts = np.flatnonzero(np.concatenate(([True], tbits[1:] != tbits[:-1])))
-    times = tbits[starts].view(np.float64)
-    ev = (key & np.uint64(1)).astype(bool)
-    if grp is None:
-        ends = np.append(starts[1:], n)
-        cum = np.concatenate(([0], np.cumsum(ev, dtype=np.int64)))
-        events = (cum[ends] - cum[starts]).astype(np.float64)[:, None]
-        totals = (ends - starts).astype(np.float64)[:, None]
-        return SurvivalCounts(time=times, n_event=events, n_total=totals)
-    row = np.cumsum(np.concatenate(([False], tbits[1:] != tbits[:-1])), dtype=np.int64)
-    cell = row * n_groups + grp
-    size = starts.size * n_groups
-    totals = np.bincount(cell, minlength=size).reshape(-1, n_groups).astype(np.float64)
-    events = np.bincount(cell[ev], minlength=size).reshape(-1, n_groups).astype(np.float64)
-    return SurvivalCounts(time=times, n_event=events, n_total=totals)
+    ev = (key & np.uint64(1)).astype(np.float64)
+    new = tbits[1:] != tbits[:-1]
+    if new.all():  # all times distinct: the usual case for continuous times
+        return SurvivalCounts(time=tbits.view(np.float64), n_event=ev, n_censor=1.0 - ev)
+    starts = np.flatnonzero(np.concatenate(([True], new)))
+    cum = np.concatenate(([0.0], np.cumsum(ev)))
+    ends = np.append(starts[1:], key.size)
+    n_event = cum[ends] - cum[starts]
+    total = (ends - starts).astype(np.float64)
+    return SurvivalCounts(time=tbits[starts].view(np.float64), n_event=n_event,
+                          n_censor=total - n_event)
+
+
+def risk_sets_by_group(
+    times: Times,
+    event: npt.NDArray[np.bool_],
+    group: IntArray,
+    n_groups: int,
+) -> GroupRisk:
+    """Numbers at risk per group at each pooled event time (group codes 0..G-1).
+
+    >>> r = risk_sets_by_group(as_time([2, 1, 2, 5]), np.array([True, True, True, False]),
+    ...                        np.array([0, 0, 1, 1]), 2)
+    >>> r.time.tolist(), r.n_event.tolist(), r.at_risk.tolist(), r.observed.tolist()
+    ([1.0, 2.0], [1.0, 2.0], [[2.0, 1.0], [2.0, 2.0]], [2.0, 1.0])
+    """
+    whole = _integer_view(times)
+    if whole is not None:
+        ints, low, high = whole
+        key, origin = _offset_key(ints, low, high, 2 * n_groups)
+        span = high - origin + 1
+        key += group << 1
+        key |= event
+        cells = np.bincount(key, minlength=2 * n_groups * span).reshape(span, n_groups, 2)
+        events = cells[:, :, 1]
+        total = (cells[:, :, 0] + events).T.astype(np.float64)  # (groups, span)
+        at_risk = np.cumsum(total[:, ::-1], axis=1)[:, ::-1]
+        d = events.sum(axis=1)
+        rows = np.flatnonzero(d)
+        return GroupRisk(
+            time=(rows + origin).astype(np.float64),
+            n_event=d[rows].astype(np.float64),
+            at_risk=np.ascontiguousarray(at_risk[:, rows]),
+            observed=events.sum(axis=0).astype(np.float64),
+        )
+    floats = times.values.astype(np.float64, copy=False)
+    pooled = _count_by_sort(floats, event)
+    total = pooled.n_event + pooled.n_censor
+    n_risk = np.cumsum(total[::-1])[::-1]
+    has_event = pooled.n_event > 0
+    event_times = pooled.time[has_event]
+    at_risk = np.empty((n_groups, event_times.size))
+    at_risk[-1] = n_risk[has_event]
+    # Each group but the last: those of the group whose time is not before t. The last group
+    # is what remains of the pooled number at risk.
+    for g in range(n_groups - 1):
+        own = np.sort(floats[group == g])
+        at_risk[g] = own.size - np.searchsorted(own, event_times, side="left")
+        at_risk[-1] -= at_risk[g]
+    observed = np.bincount(group[event], minlength=n_groups).astype(np.float64)
+    return GroupRisk(time=event_times, n_event=pooled.n_event[has_event], at_risk=at_risk,
+                     observed=observed)

@@ -24,7 +24,13 @@ import numpy.typing as npt
 import pandas as pd
 from scipy import stats
 
-from oncotrial.stats._data import StatisticsInputError, as_event, as_time, count_events
+from oncotrial.stats._data import (
+    StatisticsInputError,
+    Times,
+    as_event,
+    as_time,
+    risk_sets_by_group,
+)
 
 __all__ = ["LogRankTest", "log_rank"]
 
@@ -63,6 +69,22 @@ def _codes(values: Any, n: int, name: str) -> tuple[npt.NDArray[np.int64], list[
             f"There are {n} times but {arr.size} {name} labels; each subject needs one.",
             field=name, value=arr.size, hint=f"Pass one {name} label per subject.",
         )
+    if arr.dtype.kind == "b":
+        arr = arr.astype(np.int64)
+    if arr.dtype.kind in "iu":
+        # Integer labels in a small range (arm 0/1, ECOG 0-4): codes by bincount, no hashing.
+        low, high = int(arr.min()), int(arr.max())
+        if high - low <= 1:  # both extremes occur, so both codes are present
+            codes = arr.astype(np.int64, copy=False)
+            return (codes - low if low else codes), [str(v) for v in range(low, high + 1)]
+        if high - low <= 65_536:
+            shifted = arr.astype(np.int64) - low
+            present = np.flatnonzero(np.bincount(shifted))
+            if present.size == high - low + 1:
+                return shifted, [str(low + int(p)) for p in present]
+            lookup = np.full(high - low + 1, -1, dtype=np.int64)
+            lookup[present] = np.arange(present.size)
+            return lookup[shifted], [str(low + int(p)) for p in present]
     codes, uniques = pd.factorize(arr, sort=True, use_na_sentinel=True)
     if (codes < 0).any():
         position = int(np.flatnonzero(codes < 0)[0])
@@ -101,7 +123,7 @@ def log_rank(time: Any, event: Any, group: Any, *, strata: Any = None) -> LogRan
     (3.3964, 1, 0.0653)
     """
     t = as_time(time)
-    n = t.shape[0]
+    n = t.size
     e = as_event(event, n)
     g, labels = _codes(group, n, "group")
     n_groups = len(labels)
@@ -123,7 +145,7 @@ def log_rank(time: Any, event: Any, group: Any, *, strata: Any = None) -> LogRan
             ts, es, gs = t, e, g
         else:
             mask = s_codes == s
-            ts, es, gs = t[mask], e[mask], g[mask]
+            ts, es, gs = as_time(t.values[mask]), e[mask], g[mask]
         o, ex, v = _one_stratum(ts, es, gs, n_groups)
         observed += o
         expected += ex
@@ -151,22 +173,18 @@ def log_rank(time: Any, event: Any, group: Any, *, strata: Any = None) -> LogRan
 
 
 def _one_stratum(
-    time: npt.NDArray[Any], event: npt.NDArray[np.bool_], group: npt.NDArray[np.int64],
+    time: Times, event: npt.NDArray[np.bool_], group: npt.NDArray[np.int64],
     n_groups: int,
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-    counts = count_events(time, event, group, n_groups)
-    # Subjects at risk at each time: those whose time is on or after it.
-    at_risk = np.cumsum(counts.n_total[::-1], axis=0)[::-1]
-    d_g = counts.n_event
-    d = d_g.sum(axis=1)
-    rows = d > 0
-    at_risk, d_g, d = at_risk[rows], d_g[rows], d[rows]
-    n = at_risk.sum(axis=1)
-    share = at_risk / n[:, None]
-    observed = d_g.sum(axis=0)
-    expected = (share * d[:, None]).sum(axis=0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        w = np.where(n > 1, d * (n - d) / (n - 1), 0.0)
-    ws = share * w[:, None]
-    variance = np.diag(ws.sum(axis=0)) - ws.T @ share
-    return observed, expected, variance
+    risk = risk_sets_by_group(time, event, group, n_groups)
+    d, at_risk = risk.n_event, risk.at_risk
+    n = at_risk.sum(axis=0)
+    share = at_risk / n
+    # Hypergeometric weight d (n - d) / (n - 1); with one subject at risk d (n - d) is 0, and
+    # the divisor is set to 1 to avoid 0 / 0.
+    w = d * (n - d)
+    w /= np.maximum(n - 1.0, 1.0)
+    expected = share @ d
+    ws = share * w
+    variance = np.diag(ws.sum(axis=1)) - ws @ share.T
+    return risk.observed, expected, variance

@@ -34,7 +34,6 @@ from enum import StrEnum
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 import pandas as pd
 from scipy import special
 
@@ -88,34 +87,75 @@ def _conf_type(conf_type: ConfType | str) -> ConfType:
         ) from exc
 
 
+def _leading_ones_and_trailing_zeros(surv: FloatArray) -> tuple[int, int]:
+    """Rows with S = 1 (before the first event) and with S = 0 (after everyone has had the
+    event). S is non-increasing, so both are runs at the ends: two binary searches."""
+    size = surv.size
+    lo, hi = 0, size  # first index with S < 1
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if surv[mid] >= 1.0:
+            lo = mid + 1
+        else:
+            hi = mid
+    ones = lo
+    lo, hi = ones, size  # first index with S == 0
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if surv[mid] > 0.0:
+            lo = mid + 1
+        else:
+            hi = mid
+    return ones, size - lo
+
+
 def _confidence_band(
     surv: FloatArray, se_log: FloatArray, conf_type: ConfType, z: float
 ) -> tuple[FloatArray, FloatArray]:
-    """Pointwise limits for S(t), exactly as R's ``survival:::survfit_confint``."""
+    """Pointwise limits for S(t), as R's ``survival:::survfit_confint`` (``conf.lower = "usual"``).
+
+    R leaves a limit undefined (NA, here NaN) where S = 0 for all three scales (the Greenwood
+    variance is infinite there) and also where S = 1 for log-log (log(-log 1) is undefined).
+    log-log: with L = log S and h = z se / L, R's ``exp(-exp(log(-L) -/+ h))`` is
+    ``exp(L exp(-/+h))``, which needs one logarithm and three exponentials per row.
+    """
+    ones, zeros = _leading_ones_and_trailing_zeros(surv)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         if conf_type is ConfType.PLAIN:
-            half = se_log * surv * z
-            lower = np.maximum(surv - half, 0.0)
-            upper = np.minimum(surv + half, 1.0)
-            bad = np.isnan(half)
+            half = se_log * surv
+            half *= z
+            lower = surv - half
+            np.maximum(lower, 0.0, out=lower)
+            upper = half
+            upper += surv
+            np.minimum(upper, 1.0, out=upper)
         elif conf_type is ConfType.LOG:
-            half = z * se_log
-            lower = surv * np.exp(-half)
-            upper = np.minimum(surv * np.exp(half), 1.0)
-            bad = surv == 0
+            grow = se_log * z
+            np.exp(grow, out=grow)
+            lower = surv / grow
+            upper = grow
+            upper *= surv
+            np.minimum(upper, 1.0, out=upper)
         else:
-            loglog = np.log(-np.log(surv))
-            half = z * se_log / np.log(surv)
-            lower = np.exp(-np.exp(loglog - half))
-            upper = np.exp(-np.exp(loglog + half))
-            bad = (surv == 0) | (surv == 1)
-    lower[bad] = np.nan
-    upper[bad] = np.nan
+            log_s = np.log(surv)
+            stretch = se_log * z
+            stretch /= log_s
+            np.exp(stretch, out=stretch)
+            lower = log_s / stretch
+            np.exp(lower, out=lower)
+            upper = stretch
+            upper *= log_s
+            np.exp(upper, out=upper)
+            lower[:ones] = np.nan
+            upper[:ones] = np.nan
+    if zeros:
+        lower[-zeros:] = np.nan
+        upper[-zeros:] = np.nan
     return lower, upper
 
 
-def _frozen(values: npt.ArrayLike) -> FloatArray:
-    arr = np.array(values, dtype=np.float64)
+def _frozen(arr: FloatArray) -> FloatArray:
+    """Make an array this module created read-only (no copy)."""
     arr.setflags(write=False)
     return arr
 
@@ -166,16 +206,19 @@ def _print_median(times: FloatArray, curve: FloatArray) -> float | None:
     the midpoint between that time and the next time the curve is lower. Unlike
     :func:`_find_quantile`, values are taken in time order even where a confidence band rises
     again, and a curve that ends flat at 0.5 gives the time it reached 0.5.
+    NaN (an undefined limit) never counts as reaching 0.5.
     """
-    keep = ~np.isnan(curve) & (curve < 0.5 + _TOL)
-    if not keep.any():
+    below = curve < 0.5 + _TOL  # False for NaN
+    first = int(np.argmax(below))
+    if not below[first]:
         return None
-    x, y = times[keep], curve[keep]
-    if abs(y[0] - 0.5) < _TOL:
-        lower = np.flatnonzero(y < y[0])
-        if lower.size:
-            return float((x[0] + x[lower[0]]) / 2)
-    return float(x[0])
+    level = curve[first]
+    if abs(level - 0.5) < _TOL:
+        later = curve[first:] < level
+        step = int(np.argmax(later))
+        if later[step]:
+            return float((times[first] + times[first + step]) / 2)
+    return float(times[first])
 
 
 @dataclass(frozen=True, slots=True)
@@ -426,20 +469,25 @@ def _from_counts(
 ) -> KaplanMeier:
     z = _z(conf_level)
     total = n_event + n_censor
-    n = float(total.sum())
-    n_risk = n - np.concatenate(([0.0], np.cumsum(total)[:-1]))
+    n_risk = np.cumsum(total)
+    n = n_risk[-1]
+    # At risk at t_j: everyone minus those whose time is before t_j.
+    n_risk -= total
+    np.subtract(n, n_risk, out=n_risk)
     with np.errstate(divide="ignore", invalid="ignore"):
-        surv = np.cumprod(1.0 - n_event / n_risk, dtype=np.float64)
-        # Greenwood; a time where everyone at risk has the event contributes +inf, as in R.
-        term = np.where(n_event > 0, n_event / (n_risk * (n_risk - n_event)), 0.0)
-        se_log: FloatArray = np.sqrt(np.cumsum(term))
+        hazard = n_event / n_risk
+        surv: FloatArray = np.cumprod(1.0 - hazard, dtype=np.float64)
+        # Greenwood: d / (n (n - d)); a time where all at risk have the event gives +inf, as R.
+        hazard /= n_risk - n_event
+        se_log = np.cumsum(hazard)
+        np.sqrt(se_log, out=se_log)
         std_err = surv * se_log
     lower, upper = _confidence_band(surv, se_log, conf_type, z)
     return KaplanMeier(
-        time=_frozen(time),
+        time=_frozen(np.asarray(time, dtype=np.float64)),
         n_risk=_frozen(n_risk),
-        n_event=_frozen(n_event),
-        n_censor=_frozen(n_censor),
+        n_event=_frozen(np.asarray(n_event, dtype=np.float64)),
+        n_censor=_frozen(np.asarray(n_censor, dtype=np.float64)),
         survival=_frozen(surv),
         std_err=_frozen(std_err),
         se_log_survival=_frozen(se_log),
@@ -488,10 +536,9 @@ def kaplan_meier(
     ctype = _conf_type(conf_type)
     _z(conf_level)
     t = as_time(time)
-    e = as_event(event, t.shape[0])
+    e = as_event(event, t.size)
     counts = count_events(t, e)
-    d = counts.n_event[:, 0]
-    return _from_counts(counts.time, d, counts.n_total[:, 0] - d, ctype, conf_level)
+    return _from_counts(counts.time, counts.n_event, counts.n_censor, ctype, conf_level)
 
 
 def median_follow_up(
@@ -520,8 +567,7 @@ def median_follow_up(
     ctype = _conf_type(conf_type)
     _z(conf_level)
     t = as_time(time)
-    e = as_event(event, t.shape[0])
+    e = as_event(event, t.size)
     counts = count_events(t, ~e)
-    d = counts.n_event[:, 0]
-    fit = _from_counts(counts.time, d, counts.n_total[:, 0] - d, ctype, conf_level)
+    fit = _from_counts(counts.time, counts.n_event, counts.n_censor, ctype, conf_level)
     return fit.quantile(0.5)
