@@ -21,6 +21,7 @@ from oncotrial.endpoints import (
     EndpointRules,
     TimeToEventSummary,
     analyze_endpoints,
+    check_dataset,
     example_files,
     parse_exchange,
 )
@@ -215,12 +216,24 @@ def analyze(
             ) from None
     trial = load_bundled_protocol() if protocol is None else load_protocol(protocol)
     rules = EndpointRules.from_protocol(trial)
+    findings = check_dataset(dataset)
     result = analyze_endpoints(dataset, cutoff=when, rules=rules)
     if as_json:
-        payload = {"source": source, **result.to_dict()}
+        payload = {
+            "source": source,
+            "findings": [{"code": f.code, "field": f.field, "message": f.message}
+                         for f in findings],
+            **result.to_dict(),
+        }
         typer.echo(json.dumps(payload, indent=2))
         return
-    _print(Console(width=160), result, source, note)
+    console = Console(width=160)
+    _print(console, result, source, note)
+    if findings:
+        console.print(f"[bold]Data findings ({len(findings)})[/bold]: records that contradict "
+                      "each other; the endpoints above used them as they are.")
+        for f in findings:
+            console.print(f"  {f.code} {f.field}: {f.message}", highlight=False, markup=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -15,6 +15,7 @@ from oncotrial.endpoints.analysis import (
     TimeToEventSummary,
     analyze_endpoints,
 )
+from oncotrial.endpoints.checks import check_dataset
 from oncotrial.endpoints.exchange import (
     DOMAINS,
     ColumnSpec,
@@ -82,6 +83,7 @@ __all__ = [
     "TimeToEventSummary",
     "TumourAssessment",
     "analyze_endpoints",
+    "check_dataset",
     "derive_analysis_sets",
     "derive_os",
     "derive_pfs",

@@ -350,8 +350,7 @@ def analyze_endpoints(
         rates.append(_rate("DCR", population, [o.disease_control for o in out], rules))
 
     bor_counts = Counter(o.bor.response for o in outcomes(evaluable))
-    ne_counts = Counter((o.ne_reason or "").split(" on ")[0].split(":")[0]
-                        for o in outcomes(evaluable) if o.ne_reason)
+    ne_counts = Counter(o.ne_category for o in outcomes(evaluable) if o.ne_category)
     non_measurable = tuple(
         s.subject_id for s in fas
         if not s.sets.response_evaluable and s.response is not None

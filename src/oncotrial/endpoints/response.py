@@ -31,7 +31,9 @@ class ResponseOutcome:
     protocol sets ``confirmation_required`` false) and ``bor_unconfirmed`` the supplementary
     one. ``responder`` and ``disease_control`` are the ORR and DCR numerators;
     ``time_to_response_days`` and ``duration_of_response`` are set for confirmed responders only.
-    ``ne_reason`` classifies an NE best response (``endpoints.md`` section 5).
+    ``ne_category`` classifies an NE best response for the BOR table (``endpoints.md`` section
+    5: early death, early discontinuation, no post-baseline assessment, all assessments NE, SD
+    too early) and ``ne_reason`` says it with dates.
     """
 
     subject_id: str
@@ -42,6 +44,7 @@ class ResponseOutcome:
     disease_control: bool
     time_to_response_days: int | None
     duration_of_response: TimeToEvent | None
+    ne_category: str | None
     ne_reason: str | None
     reason: str
 
@@ -121,7 +124,8 @@ def derive_response(
             rule=pfs.rule,
             reason=f"from first response {start}; {pfs.reason}",
         )
-    ne_reason = _ne_reason(subject, bor, first_dose=first_dose, cutoff=cutoff, rules=rules)
+    ne = _ne_reason(subject, bor, first_dose=first_dose, cutoff=cutoff, rules=rules)
+    ne_category, ne_reason = (None, None) if ne is None else ne
     if responder:
         why = f"responder (confirmed {bor.response.value}): {bor.reason}"
     elif control:
@@ -139,6 +143,7 @@ def derive_response(
         disease_control=control,
         time_to_response_days=ttr,
         duration_of_response=dor,
+        ne_category=ne_category,
         ne_reason=ne_reason,
         reason=why,
     )
@@ -151,7 +156,7 @@ def _ne_reason(
     first_dose: date,
     cutoff: date,
     rules: EndpointRules,
-) -> str | None:
+) -> tuple[str, str] | None:
     """The NE categories of ``endpoints.md`` section 5: no post-baseline scan, early death,
     early discontinuation, SD too early (or every assessment NE)."""
     if bor.response is not Response.NE:
@@ -159,16 +164,17 @@ def _ne_reason(
     if bor.last_adequate_date is None:
         died_on = subject.died_on
         if died_on is not None and died_on <= cutoff:
-            return f"early death on {died_on}, no adequate post-baseline assessment"
+            return ("early death",
+                    f"early death on {died_on}, no adequate post-baseline assessment")
         stop = next((d for d in subject.discontinuations
                      if d.level is DiscontinuationLevel.TREATMENT and d.discontinued_on <= cutoff),
                     None)
         if stop is not None:
-            return (f"early discontinuation on {stop.discontinued_on}, no adequate "
-                    "post-baseline assessment")
+            return ("early discontinuation", f"early discontinuation on "
+                    f"{stop.discontinued_on}, no adequate post-baseline assessment")
         if bor.assessments_used:
-            return "every post-baseline assessment was NE"
-        return "no post-baseline assessment"
+            return "all assessments NE", "every post-baseline assessment was NE"
+        return "no post-baseline assessment", "no post-baseline assessment"
     days = (bor.last_adequate_date - first_dose).days
-    return (f"SD too early: the last adequate assessment was {days} days after the first "
-            f"dose, fewer than {rules.min_sd_days}")
+    return ("SD too early", f"SD too early: the last adequate assessment was {days} days "
+            f"after the first dose, fewer than {rules.min_sd_days}")

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+from datetime import date
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from oncotrial.cli import build_app, main
-from oncotrial.endpoints import dump_exchange, load_example_dataset
+from oncotrial.endpoints import Death, dump_exchange, load_example_dataset
 
 runner = CliRunner()
 
@@ -74,3 +76,18 @@ def test_analyze_reports_data_problems(tmp_path: Path) -> None:
     out = runner.invoke(build_app(), ["analyze", str(tmp_path)])
     assert out.exit_code != 0
     assert "enrolled_on is 'yesterday'" in str(out.exception)
+
+
+def test_analyze_prints_data_findings(tmp_path: Path) -> None:
+    """Contradicting records are listed after the table with their codes."""
+    ds = load_example_dataset()
+    bad = dataclasses.replace(ds, deaths=(*ds.deaths, Death("S04", date(2026, 9, 1))))
+    for name, text in dump_exchange(bad).items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    out = runner.invoke(build_app(), ["analyze", str(tmp_path), "--cutoff", "2026-10-31"],
+                        terminal_width=200)
+    assert out.exit_code == 0, out.output
+    assert "Data findings" in out.output and "EP001" in out.output
+    out = runner.invoke(build_app(), ["analyze", str(tmp_path), "--cutoff", "2026-10-31",
+                                      "--json"])
+    assert "EP001" in {f["code"] for f in json.loads(out.output)["findings"]}

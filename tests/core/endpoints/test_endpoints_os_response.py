@@ -186,19 +186,21 @@ def test_duration_of_response_is_censored_like_pfs() -> None:
 
 
 @pytest.mark.parametrize(
-    ("subject", "words"),
+    ("subject", "category", "words"),
     [
-        (make(died=30), "early death"),
-        (make(stops=((20, DiscontinuationReason.ADVERSE_EVENT),)), "early discontinuation"),
-        (make(), "no post-baseline assessment"),
-        (make(scans=((30, SD),)), "SD too early"),
-        (make(scans=((57, NE),)), "every post-baseline assessment was NE"),
+        (make(died=30), "early death", f"early death on {day(30)}"),
+        (make(stops=((20, DiscontinuationReason.ADVERSE_EVENT),)), "early discontinuation",
+         f"early discontinuation on {day(20)}"),
+        (make(), "no post-baseline assessment", "no post-baseline assessment"),
+        (make(scans=((30, SD),)), "SD too early", "29 days after the first dose, fewer than 42"),
+        (make(scans=((57, NE),)), "all assessments NE", "every post-baseline assessment was NE"),
     ],
 )
-def test_ne_reasons(subject: SubjectData, words: str) -> None:
+def test_ne_reasons(subject: SubjectData, category: str, words: str) -> None:
     """endpoints.md section 5: NE reasons for the BOR table."""
     got = derive_response(subject, cutoff=CUTOFF)
     assert got.bor.response is NE
+    assert got.ne_category == category
     assert got.ne_reason is not None and words in got.ne_reason
 
 

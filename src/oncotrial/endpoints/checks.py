@@ -1,0 +1,103 @@
+"""Plausibility checks on a data set before endpoints are derived.
+
+Findings, not exceptions (STYLE.md section 3): each says what was checked, the rule, the value
+and how to fix it, with a stable code for tests and tools. The exchange-format reader already
+refuses what cannot be read at all (``parse_exchange``); these checks catch records that read
+fine but cannot all be true, which would otherwise bend an endpoint silently.
+"""
+
+from __future__ import annotations
+
+from itertools import pairwise
+
+from oncotrial.endpoints.model import Dataset
+from oncotrial.errors import Finding
+
+__all__ = ["check_dataset"]
+
+
+def check_dataset(dataset: Dataset) -> list[Finding]:
+    """Findings about records that contradict each other, in subject order.
+
+    Codes (``endpoints.md`` sections 1-4, RECIST 1.1 section 9):
+
+    * ``EP001`` a record is dated after the subject's death;
+    * ``EP002`` a post-baseline tumour assessment is dated on or before the first dose;
+    * ``EP003`` more than one baseline tumour assessment;
+    * ``EP004`` the first dose is before enrolment;
+    * ``EP005`` a new-lesion date is after its assessment date;
+    * ``EP006`` more than one death recorded;
+    * ``EP007`` a baseline assessment is dated after the first dose;
+    * ``EP008`` two post-baseline assessments share a date with different responses.
+
+    Never raises for bad data.
+
+    >>> from datetime import date
+    >>> from oncotrial.endpoints.model import Death, DosingRecord, Subject, TumourAssessment
+    >>> from oncotrial.recist import Response
+    >>> ds = Dataset((Subject("S1", date(2026, 1, 2), True),),
+    ...              dosing=(DosingRecord("S1", date(2026, 1, 5), date(2026, 2, 1), 125),),
+    ...              assessments=(TumourAssessment("S1", date(2026, 3, 2), Response.SD),),
+    ...              deaths=(Death("S1", date(2026, 2, 20)),))
+    >>> [f.code for f in check_dataset(ds)]
+    ['EP001']
+    >>> print(check_dataset(ds)[0].message.replace(". ", ".\\n"))
+    Subject S1: the tumour assessment on 2026-03-02 is dated after death on 2026-02-20.
+    A record cannot follow death; correct the date of the record or of the death.
+    """
+    findings: list[Finding] = []
+    for sid, s in dataset.by_subject().items():
+        def add(code: str, field: str, text: str, _sid: str = sid) -> None:
+            findings.append(Finding(code, field, f"Subject {_sid}: {text}"))
+
+        died_on = s.died_on
+        if len(s.deaths) > 1:
+            dates = ", ".join(str(d.died_on) for d in s.deaths)
+            add("EP006", "deaths.died_on", f"{len(s.deaths)} deaths are recorded ({dates}). "
+                f"Keep one; the earliest ({died_on}) is used meanwhile.")
+        if died_on is not None:
+            dated = [(a.assessed_on, "tumour assessment", "tumour_assessments.assessed_on")
+                     for a in s.assessments]
+            dated += [(c.contact_on, "contact", "contacts.contact_on")
+                      for c in s.contacts if c.alive]
+            dated += [(d.start_on, "dosing stretch", "dosing.start_on") for d in s.dosing]
+            dated += [(t.started_on, "new anticancer therapy", "new_anticancer_therapy.started_on")
+                      for t in s.new_therapies]
+            for on, what, field in sorted(dated):
+                if on > died_on:
+                    add("EP001", field, f"the {what} on {on} is dated after death on {died_on}. "
+                        "A record cannot follow death; correct the date of the record or of "
+                        "the death.")
+        first_dose = s.first_dose_on
+        if first_dose is not None and first_dose < s.subject.enrolled_on:
+            add("EP004", "dosing.start_on", f"the first dose on {first_dose} is before "
+                f"enrolment on {s.subject.enrolled_on}. Treatment starts after registration; "
+                "correct one of the dates.")
+        baselines = [a for a in s.assessments if a.baseline]
+        if len(baselines) > 1:
+            dates = ", ".join(str(a.assessed_on) for a in baselines)
+            add("EP003", "tumour_assessments.baseline", f"{len(baselines)} baseline "
+                f"assessments ({dates}). RECIST 1.1 has one baseline; mark the others as "
+                "post-baseline or remove them.")
+        for a in s.assessments:
+            if first_dose is not None and a.baseline and a.assessed_on > first_dose:
+                add("EP007", "tumour_assessments.assessed_on", f"the baseline assessment on "
+                    f"{a.assessed_on} is after the first dose on {first_dose}. The baseline "
+                    "scan comes before treatment (within 21 days of enrolment, PN-20).")
+            if first_dose is not None and not a.baseline and a.assessed_on <= first_dose:
+                add("EP002", "tumour_assessments.assessed_on", f"the post-baseline "
+                    f"assessment on {a.assessed_on} is not after the first dose on "
+                    f"{first_dose}. Mark it as the baseline, or correct its date.")
+            if a.new_lesion_on is not None and a.new_lesion_on > a.assessed_on:
+                add("EP005", "tumour_assessments.new_lesion_on", f"the new lesion of the "
+                    f"assessment on {a.assessed_on} is dated {a.new_lesion_on}, later than the "
+                    "assessment. Give the date of the scan that first showed it "
+                    "(RECIST 1.1 section 9).")
+        post = [a for a in s.assessments if not a.baseline]
+        for prev, cur in pairwise(post):
+            same_day = prev.assessed_on == cur.assessed_on
+            if same_day and prev.overall_response != cur.overall_response:
+                add("EP008", "tumour_assessments.overall_response", f"two assessments on "
+                    f"{cur.assessed_on} have different overall responses. One assessment has "
+                    "one overall response; merge them.")
+    return findings
