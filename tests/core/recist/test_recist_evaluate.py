@@ -154,7 +154,7 @@ values = st.one_of(
 
 @st.composite
 def subjects(draw: st.DrawFn) -> tuple[list[Lesion], list[Assessment]]:
-    """1-5 targets (some nodal), 0-2 non-targets, up to 8 visits with random findings."""
+    """1-5 targets (some nodal), 0-2 non-targets, up to 6 visits with random findings."""
     n_t = draw(st.integers(1, 5))
     lesions = [Lesion(f"T{k}", f"organ{k}", draw(st.floats(10.0, 80.0).map(lambda x: round(x, 1))),
                       BASE, nodal=draw(st.booleans())) for k in range(n_t)]
@@ -163,8 +163,8 @@ def subjects(draw: st.DrawFn) -> tuple[list[Lesion], list[Assessment]]:
     n_nt = draw(st.integers(0, 2))
     lesions += [Lesion(f"NT{k}", "bone", None, BASE, target=False) for k in range(n_nt)]
     visits = []
-    for v in range(draw(st.integers(1, 8))):
-        targets = {f"T{k}": draw(values) for k in range(n_t) if draw(st.integers(0, 9)) > 0}
+    for v in range(draw(st.integers(1, 6))):
+        targets = {f"T{k}": draw(values) for k in range(n_t)}  # NOT_EVALUATED = left out
         nts = {f"NT{k}": draw(st.sampled_from(["PRESENT", "ABSENT", "PROGRESSION",
                                                 "NOT_EVALUATED"]))
                for k in range(n_nt)}
