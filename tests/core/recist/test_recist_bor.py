@@ -192,3 +192,27 @@ def test_accepts_timepoint_records() -> None:
         ev.responses(), origin=ORIGIN)
     with pytest.raises(InputError, match="is not a \\(date, response\\) pair"):
         best_overall_response([(day(56), "PR", "extra")], origin=ORIGIN)  # type: ignore[list-item]
+
+
+@given(tps=visit_sequences(), cut=st.integers(0, 400), stop=st.integers(1, 400),
+       confirm=st.booleans())
+def test_no_date_after_cutoff_or_new_therapy(
+    tps: list[tuple[dt.date, str]], cut: int, stop: int, confirm: bool
+) -> None:
+    """Every date the BOR reports is on or before the cut-off and before new therapy."""
+    bor = best_overall_response(tps, origin=ORIGIN, confirm=confirm, cutoff=day(cut),
+                                new_therapy_date=day(stop))
+    for when in (bor.date, bor.first_response_date, bor.pd_date, bor.last_adequate_date):
+        assert when is None or (when <= day(cut) and when < day(stop))
+
+
+def test_recist_is_pure_and_independent_of_the_protocol_package() -> None:
+    """oncotrial.recist takes protocol values as arguments; importing it loads no other
+    oncotrial package (no protocol, settings, CLI or storage)."""
+    import subprocess
+    import sys
+
+    code = ("import sys, oncotrial.recist\n"
+            "print(sorted({m.split('.')[1] for m in sys.modules if m.startswith('oncotrial.')}))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "['errors', 'recist']"
