@@ -128,6 +128,24 @@ class ScreeningResult:
         """The verdicts with this status."""
         return [v for v in self.verdicts.values() if v.status == status]
 
+    def as_dict(self) -> dict[str, object]:
+        """A JSON-ready dictionary (the shape of ``oncotrial screen --json``)."""
+        return {
+            "patient_id": self.patient_id,
+            "protocol": self.protocol_id,
+            "on": self.on.isoformat(),
+            "first_dose_on": self.first_dose_on.isoformat(),
+            "status": str(self.status),
+            "eligible": self.eligible,
+            "missing": list(self.missing()),
+            "verdicts": [
+                {"criterion_id": v.criterion_id, "title": v.title, "kind": v.kind,
+                 "status": str(v.status), "reason": v.reason, "missing": list(v.missing),
+                 "warnings": list(v.warnings)}
+                for v in self.verdicts.values()
+            ],
+        }
+
     def summary(self) -> str:
         """One paragraph: the answer, then each criterion that is not met or not decided."""
         head = {
@@ -433,18 +451,20 @@ def screen(
     record: ScreeningRecord,
     protocol: Protocol | None = None,
     *,
-    on: dt.date,
+    on: dt.date | None = None,
 ) -> ScreeningResult:
     """Screen one patient against every eligibility criterion of a protocol.
 
-    ``on`` is the planned enrolment date; windows "before first dose" use
-    ``record.planned_first_dose_date`` (default: ``on``). ``protocol`` defaults to the bundled
+    ``on`` is the planned enrolment date (default: ``record.planned_enrolment_date``; the core
+    never reads the clock); windows "before first dose" use ``record.planned_first_dose_date``
+    (default: ``on``). ``protocol`` defaults to the bundled
     NCT06478927 protocol. Each criterion gets a verdict: ``met``, ``not_met``, ``missing``
     (with the record entries to fill in) or ``needs_investigator``, and a sentence showing the
     value, the threshold and the date used. The patient is eligible only if all are ``met``.
 
     Raises:
-        InputError: the first-dose date is before the enrolment date.
+        InputError: no enrolment date (neither ``on`` nor the record's), or the first-dose
+            date is before it.
 
     Example, the bundled example of a typical eligible patient:
 
@@ -454,6 +474,16 @@ def screen(
     (True, 24, <VerdictStatus.MET: 'met'>)
     """
     proto = protocol if protocol is not None else _bundled()
+    if on is None:
+        on = record.planned_enrolment_date
+    if on is None:
+        raise InputError(
+            "Screening needs the planned enrolment date, but none was given and the record "
+            "has no planned_enrolment_date.",
+            field="planned_enrolment_date",
+            hint="Pass on=<date> (oncotrial screen --on YYYY-MM-DD) or fill in "
+                 "planned_enrolment_date in the record.",
+        )
     first_dose = record.planned_first_dose_date or on
     if first_dose < on:
         raise InputError(

@@ -269,6 +269,8 @@ class ScreeningRecord(_Model):
     sex: Literal["M", "F"] | None = None
     birth_date: dt.date | None = None
     informed_consent_date: dt.date | None = None
+    planned_enrolment_date: dt.date | None = Field(
+        default=None, description="Screening date when none is given to screen().")
     planned_first_dose_date: dt.date | None = Field(
         default=None, description="Default: the planned enrolment date.")
     ecog: int | None = Field(default=None, ge=0, le=5,

@@ -1,0 +1,81 @@
+"""``oncotrial screen``: exit codes, table, JSON, --on and --protocol (Typer CliRunner)."""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from oncotrial.cli import build_app
+from oncotrial.errors import InputError
+
+DATA = resources.files("oncotrial.eligibility") / "data"
+PROTOCOLS = Path(__file__).parents[2] / "protocols"
+
+
+def _file(tmp_path: Path, name: str) -> str:
+    path = tmp_path / name
+    path.write_text((DATA / name).read_text(encoding="utf-8"), encoding="utf-8")
+    return str(path)
+
+
+@pytest.mark.parametrize(("name", "code", "words"), [
+    ("example_patient.yaml", 0, "ELIGIBLE"),
+    ("example_not_eligible.yaml", 1, "NOT ELIGIBLE"),
+    ("example_incomplete.yaml", 2, "NOT YET DECIDED"),
+])
+def test_exit_code_follows_the_answer(tmp_path: Path, name: str, code: int, words: str) -> None:
+    """0 eligible, 1 not eligible, 2 data missing."""
+    result = CliRunner().invoke(build_app(), ["screen", _file(tmp_path, name)],
+                                env={"COLUMNS": "160"})
+    assert result.exit_code == code, result.output
+    assert words in result.output
+    assert "I11" in result.output and "E10" in result.output
+
+
+def test_json_output(tmp_path: Path) -> None:
+    """--json prints one verdict per criterion with status and reason."""
+    result = CliRunner().invoke(build_app(), ["screen", _file(tmp_path,
+                                                              "example_not_eligible.yaml"),
+                                              "--json"])
+    assert result.exit_code == 1
+    data = json.loads(result.output)
+    assert data["status"] == "not_eligible" and data["eligible"] is False
+    by_id = {v["criterion_id"]: v for v in data["verdicts"]}
+    assert by_id["I11"]["status"] == "not_met"
+    assert "ANC 0.9 x10^9/L on 2026-03-01 is below the required 1.0 x10^9/L" in \
+        by_id["I11"]["reason"]
+
+
+def test_on_moves_the_windows(tmp_path: Path) -> None:
+    """Screening 10 days later makes the 21-day imaging window fail (scan 2026-02-16)."""
+    path = Path(_file(tmp_path, "example_patient.yaml"))
+    text = path.read_text(encoding="utf-8").replace("planned_first_dose_date: 2026-03-03\n", "")
+    path.write_text(text, encoding="utf-8")
+    result = CliRunner().invoke(build_app(), ["screen", str(path), "--on", "2026-03-12",
+                                              "--json"])
+    data = json.loads(result.output)
+    assert result.exit_code == 1
+    assert {v["criterion_id"]: v["status"] for v in data["verdicts"]}["I6"] == "not_met"
+
+
+def test_bad_date_is_a_fixable_problem(tmp_path: Path) -> None:
+    """A wrong --on raises InputError (the root prints it and exits 2)."""
+    result = CliRunner().invoke(build_app(), ["screen", _file(tmp_path, "example_patient.yaml"),
+                                              "--on", "03/12/2026"])
+    assert isinstance(result.exception, InputError)
+    assert "YYYY-MM-DD" in str(result.exception)
+
+
+def test_other_protocol(tmp_path: Path) -> None:
+    """--protocol screens against that protocol's criteria."""
+    result = CliRunner().invoke(build_app(), [
+        "screen", _file(tmp_path, "example_patient.yaml"), "--json",
+        "--protocol", str(PROTOCOLS / "examplinib_ovarian.yaml")])
+    data = json.loads(result.output)
+    assert [v["criterion_id"] for v in data["verdicts"]] == ["I1", "I2", "I3", "I4", "I5", "E1",
+                                                              "E2"]
+    assert result.exit_code == 2  # I3 and E1 are attestations the example has not answered
