@@ -311,11 +311,14 @@ def worst_grades(events: Iterable[AdverseEvent]) -> dict[tuple[str, str], int]:
     return dict(sorted(worst.items()))
 
 
-def sae_report_due(event: AdverseEvent) -> datetime | None:
-    """When the sponsor report of a serious AE is due: site awareness + 24 hours.
+def sae_report_due(
+    event: AdverseEvent, *, within_hours: int = SAE_REPORTING_HOURS
+) -> datetime | None:
+    """When the sponsor report of a serious AE is due: site awareness + ``within_hours``.
 
-    None for a non-serious AE, or when the awareness time is not recorded (a finding of
-    :func:`check_sae_reporting`).
+    ``within_hours`` is the protocol's SAE reporting time (``sae_report_within_hours`` of the
+    protocol's adverse-event endpoint), 24 by default. None for a non-serious AE, or when the
+    awareness time is not recorded (a finding of :func:`check_sae_reporting`).
 
     >>> ae = AdverseEvent.new("001", "Sepsis", "sepsis", date(2025, 3, 1), 3,
     ...     serious_criteria=frozenset({SeriousCriterion.HOSPITALISATION}),
@@ -323,18 +326,24 @@ def sae_report_due(event: AdverseEvent) -> datetime | None:
     >>> sae_report_due(ae)
     datetime.datetime(2025, 3, 2, 22, 15)
     """
+    if within_hours < 1:
+        raise InputError(f"within_hours is {within_hours}; it must be at least 1.",
+                         field="within_hours", value=within_hours,
+                         hint="Set the protocol's SAE reporting time in hours (24 by default).")
     if not event.serious or event.aware_at is None:
         return None
-    return event.aware_at + timedelta(hours=SAE_REPORTING_HOURS)
+    return event.aware_at + timedelta(hours=within_hours)
 
 
-def is_sae_report_overdue(event: AdverseEvent, *, now: datetime) -> bool:
-    """True if a serious AE is not reported and its 24-hour deadline has passed at ``now``.
+def is_sae_report_overdue(
+    event: AdverseEvent, *, now: datetime, within_hours: int = SAE_REPORTING_HOURS
+) -> bool:
+    """True if a serious AE is not reported and its deadline (24 h) has passed at ``now``.
 
     Raises:
         InputError: ``now`` and the awareness time mix timezone-aware and naive datetimes.
     """
-    due = sae_report_due(event)
+    due = sae_report_due(event, within_hours=within_hours)
     if due is None or event.reported_at is not None:
         return False
     try:
@@ -346,8 +355,10 @@ def is_sae_report_overdue(event: AdverseEvent, *, now: datetime) -> bool:
         ) from exc
 
 
-def check_sae_reporting(events: Iterable[AdverseEvent], *, now: datetime) -> list[Finding]:
-    """Findings about the 24-hour reporting of serious AEs at ``now``; never raises for data.
+def check_sae_reporting(
+    events: Iterable[AdverseEvent], *, now: datetime, within_hours: int = SAE_REPORTING_HOURS
+) -> list[Finding]:
+    """Findings about the reporting of serious AEs at ``now`` (within 24 h by default).
 
     Codes: ``SAE_AWARENESS_MISSING`` (error), ``SAE_REPORT_OVERDUE`` (error),
     ``SAE_REPORT_DUE`` (warning, not yet reported, deadline ahead), ``SAE_REPORTED_LATE``
@@ -364,12 +375,12 @@ def check_sae_reporting(events: Iterable[AdverseEvent], *, now: datetime) -> lis
         if not event.serious:
             continue
         name = f"{event.subject_id} {event.term} (onset {event.onset})"
-        due = sae_report_due(event)
+        due = sae_report_due(event, within_hours=within_hours)
         if due is None:
             findings.append(Finding(
                 "SAE_AWARENESS_MISSING", "aware_at",
-                f"Serious AE {name} has no site awareness time, so its 24-hour reporting "
-                "deadline cannot be checked. Record when the site learnt of it."))
+                f"Serious AE {name} has no site awareness time, so its {within_hours}-hour "
+                "reporting deadline cannot be checked. Record when the site learnt of it."))
             continue
         try:
             if event.reported_at is None:
@@ -378,8 +389,8 @@ def check_sae_reporting(events: Iterable[AdverseEvent], *, now: datetime) -> lis
                     findings.append(Finding(
                         "SAE_REPORT_OVERDUE", "reported_at",
                         f"Serious AE {name} was due to the sponsor by {due:%Y-%m-%d %H:%M} "
-                        f"(24 h after awareness) and is not reported; {_hours(late)} overdue. "
-                        "Report it now."))
+                        f"({within_hours} h after awareness) and is not reported; "
+                        f"{_hours(late)} overdue. Report it now."))
                 else:
                     findings.append(Finding(
                         "SAE_REPORT_DUE", "reported_at",
@@ -389,7 +400,8 @@ def check_sae_reporting(events: Iterable[AdverseEvent], *, now: datetime) -> lis
                 findings.append(Finding(
                     "SAE_REPORTED_LATE", "reported_at",
                     f"Serious AE {name} was reported {_hours(event.reported_at - due)} after "
-                    "its 24-hour deadline: record a protocol deviation.", severity="warning"))
+                    f"its {within_hours}-hour deadline: record a protocol deviation.",
+                    severity="warning"))
         except TypeError:
             findings.append(Finding(
                 "SAE_TIMEZONE_MIXED", "aware_at",

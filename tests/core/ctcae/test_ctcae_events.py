@@ -221,3 +221,15 @@ def test_suggested_aes_from_lab_grades() -> None:
     ]
     assert got[0].existing is events[0]
     assert suggest_adverse_events(obs, events, min_grade=4) == ()
+
+
+def test_sae_reporting_time_is_a_protocol_parameter() -> None:
+    """sae_report_within_hours from the protocol replaces the default 24 h."""
+    event = ae(FIRST, 3, "Sepsis", serious_criteria=SERIOUS, aware_at=AWARE)
+    assert sae_report_due(event, within_hours=12) == AWARE + timedelta(hours=12)
+    now = AWARE + timedelta(hours=13)
+    assert [f.code for f in check_sae_reporting([event], now=now, within_hours=12)] == [
+        "SAE_REPORT_OVERDUE"]
+    assert [f.code for f in check_sae_reporting([event], now=now)] == ["SAE_REPORT_DUE"]
+    with pytest.raises(InputError):
+        sae_report_due(event, within_hours=0)
