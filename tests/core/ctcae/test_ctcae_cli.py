@@ -93,3 +93,15 @@ def test_terms_lists_the_bundled_lab_terms() -> None:
     assert result.exit_code == 0, result.output
     assert "Platelet count decreased" in result.output
     assert "Alopecia" not in result.output
+
+
+def test_grade_with_an_unknown_term_exits_2_with_a_suggestion(capsys: object) -> None:
+    """A misspelt term is a fixable problem: exit 2 and the CTCAE spelling."""
+    try:
+        main(["ctcae", "grade", "Neutrophil count decrease", "1.0", "10^9/L"])
+    except SystemExit as exit_:
+        assert exit_.code == 2
+    else:  # pragma: no cover
+        raise AssertionError("expected exit code 2")
+    err = capsys.readouterr().err  # type: ignore[attr-defined]
+    assert "Neutrophil count decreased" in err

@@ -369,3 +369,67 @@ def test_grade_is_monotone_in_the_value(term: str, a: float, b: float, scale: fl
         assert g_high >= g_low
     else:
         assert g_low >= g_high
+
+
+def test_boundary_vectors_cover_every_threshold_of_the_criteria_data() -> None:
+    """Completeness: each number in ctcae_v5_labs.json is a tested boundary of its term.
+
+    Absolute thresholds must be tested in each CTCAE-listed unit; multiples of a limit must be
+    tested at that multiple of the limit used in some vector of the term.
+    """
+    from oncotrial.clinical import normalise_unit
+
+    untested = []
+    for name in ISSUE_TERMS:
+        lt = lab_term(name)
+        cases = [c for c in BOUNDARIES if c["term"] == name]
+        for c in lt.criteria:
+            if c.abs_by_unit is not None:
+                for unit, x in c.abs_by_unit.items():
+                    hit = any(normalise_unit(case["unit"]) == unit
+                              and abs(case["boundary"] - x) <= 1e-9 * x for case in cases)
+                    if not hit:
+                        untested.append(f"{name}: {c.text} in {unit}")
+            else:
+                assert c.ref is not None
+                hit = False
+                for case in cases:
+                    ref = case[c.ref]
+                    if ref is None:
+                        continue
+                    x = ref * c.factor
+                    if c.offset_by_unit:
+                        x += c.offset_by_unit.get(str(normalise_unit(case["unit"])), 0.0)
+                    hit = hit or abs(case["boundary"] - x) <= 1e-9 * abs(x)
+                if not hit:
+                    untested.append(f"{name}: {c.text}")
+    assert untested == []
+
+
+@given(
+    term=st.sampled_from(ISSUE_TERMS),
+    value=st.floats(0.01, 3.0),
+    lln_on=st.booleans(), uln_on=st.booleans(), base=st.sampled_from([None, 0.5, 1.0, 2.0]),
+    qualifier=st.sampled_from([None, True, False]),
+)
+def test_vectorised_and_scalar_grading_agree_on_random_inputs(
+    term: str, value: float, lln_on: bool, uln_on: bool, base: float | None,
+    qualifier: bool | None,
+) -> None:
+    """grade_labs (one row) gives what grade_lab gives, including "cannot grade"."""
+    unit, limits = _limits_for(term)
+    ref = next(c for c in BOUNDARIES if c["term"] == term)["boundary"]
+    lln = limits.get("lln", 0.8 * ref) if lln_on else None
+    uln = limits.get("uln", 1.2 * ref) if uln_on else None
+    if lln is not None and uln is not None and lln > uln:
+        lln, uln = uln, lln
+    x = 6.8 + value / 3 if lab_term(term).analyte == "ph" else value * ref
+    b = None if base is None else base * ref
+    try:
+        scalar = grade_lab(term, x, unit, lln=lln, uln=uln, baseline=b,
+                           qualifier_present=qualifier)
+    except (ImplausibleValueError, InputError):
+        return
+    vector = grade_labs([term], [x], [unit], lln=[lln], uln=[uln], baseline=[b],
+                        qualifier_present=[qualifier])
+    assert vector.grade.tolist() == [-1 if scalar is None else scalar]
