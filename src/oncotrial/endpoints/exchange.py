@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -223,6 +224,7 @@ def _typed_rows(
         if unknown:
             problems.add(file_name, f"has unknown column(s) {', '.join(unknown)}. "
                          f"The columns of {spec.name} are {', '.join(spec.column_names)}.")
+    parsers = {col.name: _parser(col.kind) for col in spec.columns}
     for number, row in enumerate(rows, start=2 if file_name.endswith(".csv") else 1):
         where = f"{file_name} {'line' if file_name.endswith('.csv') else 'row'} {number}"
         typed: dict[str, object] = {}
@@ -234,7 +236,7 @@ def _typed_rows(
                 typed[col.name] = None
                 continue
             try:
-                typed[col.name] = _parser(col.kind)(text)
+                typed[col.name] = parsers[col.name](text)
             except ValueError:
                 how = _HOW.get(col.kind, col.kind.replace("code: ", "one of "))
                 problems.add(where, f"{col.name} is {text!r}. It must be {how}.")
@@ -347,9 +349,9 @@ def _build(t: Mapping[str, list[dict[str, Any]]]) -> Dataset:
 def _check_references(dataset: Dataset, problems: _Problems) -> None:
     """Structural problems that make derivation impossible; clinical plausibility is left to
     :func:`oncotrial.endpoints.check_dataset`."""
-    ids = [s.subject_id for s in dataset.subjects]
-    known = set(ids)
-    for sid in sorted({i for i in ids if ids.count(i) > 1}):
+    counts = Counter(s.subject_id for s in dataset.subjects)
+    known = set(counts)
+    for sid in sorted(i for i, c in counts.items() if c > 1):
         problems.add("subjects", f"subject {sid} is listed more than once.")
     domains = (("dosing", dataset.dosing), ("tumour_assessments", dataset.assessments),
                ("deaths", dataset.deaths), ("contacts", dataset.contacts),

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
+from itertools import pairwise
 from typing import Protocol, TypeVar
 
 from oncotrial.recist import Response
@@ -233,6 +234,10 @@ def _group(records: Iterable[R], when: Callable[[R], date]) -> dict[str, tuple[R
     groups: dict[str, list[R]] = {}
     for record in records:
         groups.setdefault(record.subject_id, []).append(record)
-    return {
-        sid: tuple(sorted(rs, key=lambda r: (when(r), repr(r)))) for sid, rs in groups.items()
-    }
+    out: dict[str, tuple[R, ...]] = {}
+    for sid, rs in groups.items():
+        rs.sort(key=when)
+        if any(when(a) == when(b) for a, b in pairwise(rs)):
+            rs.sort(key=lambda r: (when(r), repr(r)))
+        out[sid] = tuple(rs)
+    return out
