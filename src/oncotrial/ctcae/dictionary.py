@@ -174,6 +174,10 @@ class CtcaeDictionary:
 
         Raises:
             InputError: the text is not a CTCAE dictionary file.
+
+        >>> d = CtcaeDictionary.from_json(bundled_dictionary().to_json())
+        >>> d["Sepsis"].allowed_grades
+        (3, 4, 5)
         """
         try:
             doc = json.loads(text)

@@ -342,6 +342,14 @@ def is_sae_report_overdue(
 
     Raises:
         InputError: ``now`` and the awareness time mix timezone-aware and naive datetimes.
+
+    >>> ae = AdverseEvent.new("001", "Sepsis", "sepsis", date(2025, 3, 1), 3,
+    ...     serious_criteria=frozenset({SeriousCriterion.HOSPITALISATION}),
+    ...     aware_at=datetime(2025, 3, 1, 8, 0))
+    >>> is_sae_report_overdue(ae, now=datetime(2025, 3, 2, 8, 0))
+    False
+    >>> is_sae_report_overdue(ae, now=datetime(2025, 3, 2, 8, 1))
+    True
     """
     due = sae_report_due(event, within_hours=within_hours)
     if due is None or event.reported_at is not None:
