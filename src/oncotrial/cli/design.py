@@ -24,6 +24,7 @@ from oncotrial.design import (
     MonitoringPlan,
     Scenario,
     SimonDesign,
+    bop2_design,
     design_report,
     futility_boundaries,
     hazard_ratio_from_medians,
@@ -148,6 +149,7 @@ def logrank(
 
 
 def _print_boundaries(table: BoundaryTable, console: Console) -> None:
+    """A boundary table with its rule above it."""
     console.print(table.rule)
     out = Table()
     out.add_column("patients evaluated", justify="right")
@@ -214,6 +216,52 @@ def boundaries(
         raise typer.BadParameter(f"unknown kind {kind!r}; choose futility, toxicity or "
                                  "predictive", param_hint="KIND")
     _print_boundaries(table, _console())
+
+
+@design_app.command("bop2")
+def bop2(
+    null_response: Annotated[float, typer.Option("--null-response", help="ORR not worth "
+                                                                         "pursuing.")],
+    alt_response: Annotated[float, typer.Option("--alt-response", help="ORR worth pursuing.")],
+    looks: Annotated[
+        str | None,
+        typer.Option("--looks", help="Comma-separated patients at each analysis; the last is "
+                                     "n (default: about a half, three quarters and n)."),
+    ] = None,
+    alpha: Annotated[float, typer.Option("--alpha", help="Largest P(go) under a null.")] = 0.1,
+    null_toxicity: Annotated[
+        float | None, typer.Option("--null-toxicity", help="Unacceptable toxicity rate.")
+    ] = None,
+    alt_toxicity: Annotated[
+        float | None, typer.Option("--alt-toxicity", help="Expected toxicity rate.")
+    ] = None,
+    n: NOption = None,
+) -> None:
+    """BOP2-style futility and toxicity boundaries, calibrated exactly (Zhou et al. 2017)."""
+    if looks is None:
+        size = _planned_n(n)
+        look_list = sorted({max(1, round(size * 0.45)), max(1, round(size * 0.73)), size})
+    else:
+        try:
+            look_list = [int(part) for part in looks.split(",") if part.strip()]
+        except ValueError:
+            raise DesignInputError(
+                f"--looks was {looks!r}. It must be whole numbers separated by commas.",
+                field="looks",
+                value=looks,
+                hint="For example --looks 10,16,22.",
+            ) from None
+    d = bop2_design(null_response=null_response, alt_response=alt_response, looks=look_list,
+                    alpha=alpha, null_toxicity=null_toxicity, alt_toxicity=alt_toxicity)
+    console = _console()
+    console.print(
+        f"BOP2-style design: C(n) = 1 - {d.lambda_:g} (n / {d.looks[-1]})^{d.gamma:g}; type I "
+        f"error {d.type_i_error:.4f}, power {d.power:.4f}; expected n {d.en_null:.1f} under "
+        f"the null, {d.en_alt:.1f} under the alternative."
+    )
+    _print_boundaries(d.futility, console)
+    if d.toxicity is not None:
+        _print_boundaries(d.toxicity, console)
 
 
 @design_app.command("simulate")

@@ -10,6 +10,8 @@ Pure functions of numbers (numpy and scipy only; no files, clock or settings):
   al. 2003; Wu 2015) under exponential or Weibull survival with accrual and follow-up;
 * :mod:`~oncotrial.design.bayes`     beta-binomial posterior stopping boundaries for efficacy
   and toxicity (Thall & Simon 1994) and predictive probability (Lee & Liu 2008);
+* :mod:`~oncotrial.design.bop2`      BOP2-style joint futility and toxicity rules (Zhou, Lee &
+  Yuan 2017), calibrated exactly;
 * :mod:`~oncotrial.design.simulate`  vectorised, seeded simulation of a monitored trial;
 * :mod:`~oncotrial.design.report`    the design report for a planned n (the bundled trial: 22).
 
@@ -39,6 +41,7 @@ from oncotrial.design.binomial import (
     single_stage_binomial,
     single_stage_power,
 )
+from oncotrial.design.bop2 import Bop2Design, bop2_design
 from oncotrial.design.errors import DesignInputError, DesignNotFoundError
 from oncotrial.design.report import DesignReport, PfsPowerPoint, design_report
 from oncotrial.design.simon import (
@@ -59,6 +62,7 @@ from oncotrial.design.survival import (
 __all__ = [
     "AdmissibleDesign",
     "BetaPrior",
+    "Bop2Design",
     "Boundary",
     "BoundaryTable",
     "DesignInputError",
@@ -75,6 +79,7 @@ __all__ = [
     "SimulationResult",
     "SingleStageDesign",
     "SingleStagePower",
+    "bop2_design",
     "design_report",
     "exact_intervals",
     "futility_boundaries",

@@ -69,6 +69,15 @@ def test_boundaries_command_prints_a_table() -> None:
     assert "Stop for toxicity" in out and ">= 3" in out and "22" in out
 
 
+def test_bop2_command_uses_the_protocols_n_for_default_looks() -> None:
+    """Default looks for n = 22 are 10, 16 and 22; the toxicity table appears when asked."""
+    out = _run("bop2", "--null-response", "0.05", "--alt-response", "0.25",
+               "--null-toxicity", "0.3", "--alt-toxicity", "0.1")
+    assert "BOP2-style design" in out and "Stop for toxicity" in out
+    for look in ("10", "16", "22"):
+        assert look in out
+
+
 def test_simulate_is_reproducible_with_a_seed() -> None:
     """Same seed, same printed operating characteristics."""
     args = ("simulate", "--orr", "0.25", "--toxicity-rate", "0.1", "--toxicity-limit", "0.2",
@@ -84,8 +93,10 @@ def test_simulate_is_reproducible_with_a_seed() -> None:
         ["design", "simon", "0.3", "0.32", "--nmax", "40"],
         ["design", "simon", "0.3", "0.2"],
         ["design", "logrank", "--median0", "1.8"],
+        ["design", "bop2", "--null-response", "0.1", "--alt-response", "0.3", "--looks", "a,b"],
     ],
-    ids=["no design under nmax", "p1 below p0", "neither median1 nor hazard ratio"],
+    ids=["no design under nmax", "p1 below p0", "neither median1 nor hazard ratio",
+         "looks not numbers"],
 )
 def test_fixable_problems_exit_2_with_a_sentence(argv: list[str],
                                                  capsys: pytest.CaptureFixture[str]) -> None:
