@@ -433,3 +433,30 @@ def test_vectorised_and_scalar_grading_agree_on_random_inputs(
     vector = grade_labs([term], [x], [unit], lln=[lln], uln=[uln], baseline=[b],
                         qualifier_present=[qualifier])
     assert vector.grade.tolist() == [-1 if scalar is None else scalar]
+
+
+def test_criteria_data_file_is_well_formed() -> None:
+    """Every criterion: grade 1-4, a known operator, one kind of threshold, known refs."""
+    from oncotrial.clinical import ANALYTES
+
+    for name in lab_terms():
+        lt = lab_term(name)
+        assert lt.analyte in ANALYTES, name
+        assert lt.direction in ("low", "high"), name
+        if lt.not_gradable:
+            assert lt.criteria == ()
+            continue
+        grades = [c.grade for c in lt.criteria]
+        assert grades == sorted(grades, reverse=True), f"{name}: criteria not highest first"
+        for c in lt.criteria:
+            assert 1 <= c.grade <= 4, name
+            assert c.op in ("<", "<=", ">", ">="), name
+            assert (c.abs_by_unit is None) != (c.ref is None), f"{name}: {c.text}"
+            assert c.ref in (None, "lln", "uln", "baseline"), name
+            assert c.when in (None, "baseline_normal", "baseline_abnormal", "value_abnormal")
+            if c.abs_by_unit is not None:
+                assert set(c.abs_by_unit) == set(lt.units), f"{name}: {c.text}"
+            if c.qualifier:
+                assert lt.qualifier, name
+            # A "decreased" term's thresholds are upper bounds ("<"), an "increased" one's lower.
+            assert c.op.startswith("<" if lt.direction == "low" else ">"), f"{name}: {c.text}"
