@@ -24,11 +24,14 @@ import enum
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from oncotrial.ctcae.dictionary import CtcaeDictionary, bundled_dictionary
 from oncotrial.ctcae.labs import UnknownTermError, lab_term
 from oncotrial.errors import Finding, InputError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "DEFAULT_TEAE_WINDOW_DAYS",
@@ -45,6 +48,7 @@ __all__ = [
     "check_sae_reporting",
     "is_sae_report_overdue",
     "is_treatment_emergent",
+    "lab_observations",
     "sae_report_due",
     "suggest_adverse_events",
     "worst_grades",
@@ -494,6 +498,57 @@ class SuggestedAdverseEvent:
     def summary(self) -> str:
         """The sentence for the site, e.g. "... grade 3 on C2D15 (2025-03-04) has no AE record"."""
         return f"{self.subject_id}: {self.reason}"
+
+
+def lab_observations(
+    frame: pd.DataFrame,
+    *,
+    subject_id: str = "subject_id",
+    term: str = "term",
+    collected_on: str = "collected_on",
+    grade: str = "ctcae_grade",
+    visit: str = "visit",
+    baseline_grade: str = "baseline_grade",
+) -> tuple[LabObservation, ...]:
+    """Turn graded lab rows (e.g. from :func:`oncotrial.ctcae.derive_lab_grades`) into
+    :class:`LabObservation` records for :func:`suggest_adverse_events`.
+
+    ``visit`` and ``baseline_grade`` columns may be absent (no label; baseline grade 0). A
+    missing grade (<NA>) stays None: the row is not graded and is never suggested.
+
+    Raises:
+        InputError: a needed column is missing.
+
+    >>> import pandas as pd
+    >>> rows = pd.DataFrame({"subject_id": ["001"], "term": ["Anemia"],
+    ...                      "collected_on": [date(2025, 3, 4)], "ctcae_grade": [2]})
+    >>> lab_observations(rows)[0].grade
+    2
+    """
+    import pandas as pd
+
+    missing = [c for c in (subject_id, term, collected_on, grade) if c not in frame.columns]
+    if missing:
+        raise InputError(
+            f"The lab table lacks the column(s) {', '.join(missing)}.", field="frame",
+            value=list(frame.columns),
+            hint="Name the columns with the keyword arguments of lab_observations.")
+
+    def text(x: object) -> str | None:
+        return None if x is None or (not isinstance(x, str) and pd.isna(x)) else str(x)
+
+    def integer(x: object, default: int | None) -> int | None:
+        return default if x is None or pd.isna(x) else int(x)  # type: ignore[call-overload]
+
+    visits = frame[visit] if visit in frame.columns else [None] * len(frame)
+    baselines = frame[baseline_grade] if baseline_grade in frame.columns else [0] * len(frame)
+    days = pd.to_datetime(frame[collected_on]).dt.date
+    out = []
+    for sid, t, day, g, v, b in zip(frame[subject_id], frame[term], days, frame[grade], visits,
+                                    baselines, strict=True):
+        out.append(LabObservation(str(sid), str(t), day, integer(g, None), text(v),
+                                  integer(b, 0) or 0))
+    return tuple(out)
 
 
 def _ctcae_term(term: str) -> str:

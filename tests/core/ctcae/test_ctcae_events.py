@@ -233,3 +233,23 @@ def test_sae_reporting_time_is_a_protocol_parameter() -> None:
     assert [f.code for f in check_sae_reporting([event], now=now)] == ["SAE_REPORT_DUE"]
     with pytest.raises(InputError):
         sae_report_due(event, within_hours=0)
+
+
+def test_graded_lab_table_to_suggestions_end_to_end() -> None:
+    """derive_lab_grades -> lab_observations -> suggest_adverse_events on a small table."""
+    import pandas as pd
+
+    from oncotrial.ctcae import derive_lab_grades, lab_observations
+
+    labs = pd.DataFrame({
+        "subject_id": ["001", "001", "002"],
+        "term": ["Platelet count decreased"] * 3,
+        "value": [180.0, 45.0, 60.0], "unit": ["10^9/L"] * 3, "lln": [150.0] * 3,
+        "collected_on": ["2025-01-06", "2025-02-17", "2025-02-17"],
+        "visit": ["C1D1", "C2D15", "C2D15"], "baseline_grade": [0, 0, 2],
+    })
+    observations = lab_observations(derive_lab_grades(labs))
+    assert [o.grade for o in observations] == [0, 3, 2]
+    got = suggest_adverse_events(observations, [])
+    assert [s.summary() for s in got] == [
+        "001: Platelet count decreased grade 3 on C2D15 (2025-02-17) has no AE record."]
