@@ -161,7 +161,8 @@ def as_event(event: Any, n: int, *, name: str = "event") -> npt.NDArray[np.bool_
     if not valid:
         position = int(np.flatnonzero((arr != 0) & (arr != 1))[0])
         raise StatisticsInputError(
-            f"Subject at position {position} has {name} indicator {arr[position]!r}; it must be "
+            f"Subject at position {position} has {name} indicator {arr[position].item()!r}; "
+            "it must be "
             "1 (event) or 0 (censored).",
             field=name, value=arr[position].item(), hint="Code events as 1 and censorings as 0.",
         )

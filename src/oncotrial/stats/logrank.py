@@ -7,6 +7,8 @@ its share of those at risk times all events, and the hypergeometric covariance i
 ``d (n - d) / (n - 1) * (n_g / n) (delta_gh - n_h / n)``.
 The statistic is ``(O - E)' V^-1 (O - E)`` over all groups but one (groups with no expected
 events are left out, as in R), chi-squared with (number of groups - 1) degrees of freedom.
+Where V is singular (no information, e.g. everyone at risk at each event time had the event)
+R stops with an error; here the Moore-Penrose inverse is used, which gives 0 in that case.
 With ``strata``, O, E and V are summed over strata, as R's ``+ strata(...)``.
 
 Why not lifelines: ``lifelines.statistics.logrank_test`` returns a mutable result object,
@@ -156,7 +158,13 @@ def log_rank(time: Any, event: Any, group: Any, *, strata: Any = None) -> LogRan
     else:
         diff = (observed - expected)[kept][1:]
         sub = variance[np.ix_(kept, kept)][1:, 1:]
-        statistic = float(diff @ np.linalg.solve(sub, diff))
+        try:
+            statistic = float(diff @ np.linalg.solve(sub, diff))
+        except np.linalg.LinAlgError:
+            # No information (for example: everyone at risk at each event time had the event,
+            # so O = E and V = 0). R's survdiff stops with "system is exactly singular"; the
+            # Moore-Penrose inverse gives the statistic on the informative directions, 0 here.
+            statistic = float(diff @ np.linalg.pinv(sub) @ diff)
     df = int(kept.size) - 1
     p_value = float(stats.chi2.sf(statistic, df)) if df > 0 else 1.0
     return LogRankTest(
