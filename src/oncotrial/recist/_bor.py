@@ -352,9 +352,8 @@ def best_overall_response(
         non_target_only = any(r is _NN for _, r in tps) and not any(
             r is _PR or r is _SD for _, r in tps)
         category = _NN if non_target_only else _SD
-        when = next(w for w, r in tps if (w - origin).days >= min_days and r in _SD_LIKE)
+        when, label = sd_hit
         days = (when - origin).days
-        label = next(r for w, r in tps if w == when)
         why = (
             f"{category.value}: {label.value} on {when.isoformat()} is {days} days after the "
             f"origin {origin.isoformat()} (at least {min_days})"
