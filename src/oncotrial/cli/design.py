@@ -7,7 +7,9 @@ is omitted the planned enrolment of the bundled protocol is used (22 for NCT0647
 from __future__ import annotations
 
 import csv
+import dataclasses
 import importlib.util
+import json
 from pathlib import Path
 from typing import Annotated
 
@@ -295,6 +297,14 @@ def simulate(
                            help="Predictive-probability futility looks (Lee & Liu 2008).")
     ] = False,
     first_look: Annotated[int, typer.Option("--first-look", help="First look, patients.")] = 5,
+    evaluation_months: Annotated[
+        float, typer.Option("--evaluation-months", help="Months from entry until response and "
+                                                        "toxicity are known.")
+    ] = 2.0,
+    follow_up_months: Annotated[
+        float, typer.Option("--follow-up-months", help="Months from the last entry to the "
+                                                       "final analysis.")
+    ] = 6.0,
     pfs_null_median: Annotated[
         float | None, typer.Option("--pfs-null-median", help="Historical median PFS, months, "
                                                              "for the log-rank test.")
@@ -313,7 +323,9 @@ def simulate(
         tox = toxicity_boundaries(toxicity_limit, looks=looks, max_posterior=toxicity_threshold)
     fut = predictive_boundaries(p0, n_max=n_max, looks=looks[:-1] or looks) if futility else None
     plan = MonitoringPlan(n_max=n_max, success_min_responses=min_responses, futility=fut,
-                          toxicity=tox, pfs_null_median=pfs_null_median, logrank_alpha=alpha)
+                          toxicity=tox, evaluation_months=evaluation_months,
+                          follow_up_months=follow_up_months, pfs_null_median=pfs_null_median,
+                          logrank_alpha=alpha)
     scenario = Scenario(orr, toxicity_rate, median_pfs, accrual_per_month=accrual_rate)
     err = Console(stderr=True)
     with Progress(TextColumn("simulating"), BarColumn(), MofNCompleteColumn(),
@@ -392,12 +404,24 @@ def report(
     plot: Annotated[
         Path | None, typer.Option("--plot", help="Write the plot as PNG (needs matplotlib).")
     ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
 ) -> None:
     """What the planned n can show: exact CIs, ORR power and PFS power (PN-08: no hypothesis)."""
     size = _planned_n(n)
     rep = design_report(size, alpha=alpha, orr_null=orr_null,
                         pfs_null_median_months=pfs_null_median, pfs_shape=shape,
                         accrual_months=accrual_months, follow_up_months=follow_up_months)
+    if plot_data is not None:
+        _write_plot_data(rep, plot_data)
+    if plot is not None:
+        _write_png(rep, plot)
+    if as_json:
+        doc = dataclasses.asdict(rep)
+        for row, interval in zip(doc["intervals"], rep.intervals, strict=True):
+            row["half_width"] = interval.half_width
+        doc["plot_series"] = rep.plot_series()
+        typer.echo(json.dumps(doc, indent=2))
+        return
     console = _console()
     console.print(f"[bold]What n = {size} can show[/bold] (planning scenarios, not efficacy "
                   "claims; protocol note PN-08)")
@@ -430,10 +454,8 @@ def report(
                     f"{p.expected_events:.1f}", f"{p.power:.3f}")
     console.print(pfs)
     if plot_data is not None:
-        _write_plot_data(rep, plot_data)
         console.print(f"Plot data written to {plot_data}")
     if plot is not None:
-        _write_png(rep, plot)
         console.print(f"Plot written to {plot}")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import importlib.util
+import json
 from pathlib import Path
 
 import pytest
@@ -31,6 +32,14 @@ def test_report_defaults_to_the_bundled_protocols_22_patients(tmp_path: Path) ->
     with data.open(encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     assert {r["series"] for r in rows} == {"orr_power", "pfs_power"}
+
+
+def test_report_json_for_scripts() -> None:
+    """--json gives the same numbers in machine-readable form."""
+    doc = json.loads(_run("report", "--json"))
+    assert doc["n"] == 22 and doc["orr"]["min_responses"] == 4
+    assert round(100 * doc["intervals"][1]["upper"], 1) == 22.8
+    assert len(doc["plot_series"]["orr_power"]) == len(doc["orr"]["points"])
 
 
 def test_report_takes_another_n() -> None:
