@@ -165,3 +165,16 @@ def test_public_api_is_sorted_and_complete() -> None:
     for name in ("target_response", "overall_response", "evaluate", "best_overall_response",
                  "Response"):
         assert name in recist.__all__
+
+
+def test_every_finding_code_is_documented() -> None:
+    """Each finding code check_baseline can return has a row in docs/recist.md."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).parents[3]
+    source = (root / "src" / "oncotrial" / "recist" / "_lesions.py").read_text(encoding="utf-8")
+    docs = (root / "docs" / "recist.md").read_text(encoding="utf-8")
+    found = set(re.findall(r'"(M?RECIST_[A-Z_]+)"', source))
+    assert len(found) == 14
+    assert sorted(code for code in found if f"| `{code}` |" not in docs) == []
