@@ -15,6 +15,7 @@ from oncotrial.design import (
     DesignInputError,
     MonitoringPlan,
     Scenario,
+    predictive_boundaries,
     simulate_trials,
     toxicity_boundaries,
 )
@@ -69,6 +70,40 @@ def test_toxicity_stopping_probability_matches_exact_recursion(q: float) -> None
     res = simulate_trials(Scenario(0.2, toxicity_rate=q), plan, n_trials=40_000, seed=11)
     assert _within(res.prob_stop_toxicity, _exact_toxicity_stop(q, bounds, 22), res.n_trials)
     assert res.expected_n <= 22.0
+
+
+def _exact_pass(rate: float, stop: dict[int, tuple[int, bool]], n: int) -> list[float]:
+    """P(no stop up to and including patient m), m = 1..n; stop[m] = (bound, is_upper)."""
+    alive = {0: 1.0}
+    out = []
+    for m in range(1, n + 1):
+        nxt: dict[int, float] = {}
+        for y, pr in alive.items():
+            nxt[y] = nxt.get(y, 0.0) + pr * (1 - rate)
+            nxt[y + 1] = nxt.get(y + 1, 0.0) + pr * rate
+        if m in stop:
+            bound, upper = stop[m]
+            nxt = {y: pr for y, pr in nxt.items() if (y < bound if upper else y > bound)}
+        alive = nxt
+        out.append(sum(alive.values()))
+    return out
+
+
+def test_futility_and_toxicity_together_match_the_exact_product() -> None:
+    """Predictive futility looks (Lee & Liu) and toxicity looks together: with independent
+    endpoints P(success) = P(no futility stop, >= 4 responses) x P(no toxicity stop)."""
+    fut = predictive_boundaries(0.05, n_max=22, looks=range(10, 22))
+    tox = toxicity_boundaries(0.2, looks=range(5, 23))
+    f_stop = {r.patients: (r.stop_at_or_below, False) for r in fut.boundaries
+              if r.stop_at_or_below is not None}
+    t_stop = {r.patients: (r.stop_at_or_above, True) for r in tox.boundaries
+              if r.stop_at_or_above is not None}
+    f_stop[22] = (3, False)  # success needs 4 or more responses at the end
+    orr, q = 0.2, 0.15
+    exact = _exact_pass(orr, f_stop, 22)[-1] * _exact_pass(q, t_stop, 22)[-1]
+    plan = MonitoringPlan(futility=fut, toxicity=tox, success_min_responses=4)
+    res = simulate_trials(Scenario(orr, toxicity_rate=q), plan, n_trials=40_000, seed=21)
+    assert _within(res.prob_success, exact, res.n_trials)
 
 
 def test_same_seed_same_answer_other_seed_other_answer() -> None:
