@@ -388,7 +388,6 @@ def check_plausible(analyte: str, value: float, unit: str) -> None:
     """
     spec = _spec_of(analyte)
     source = _resolve_unit(spec, unit)
-    shown = f"{value:g} {source}" if source != "1" else f"{value:g}"
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         raise ImplausibleValueError(
             f"{spec.label} of {value!r} is not a finite number.",
@@ -399,6 +398,7 @@ def check_plausible(analyte: str, value: float, unit: str) -> None:
     canonical = value * spec.factors[source]
     too_low = canonical < spec.low or (canonical == spec.low and not spec.low_inclusive)
     if too_low or canonical > spec.high:
+        shown = f"{value:g} {source}" if source != "1" else f"{value:g}"
         low_word = "at least" if spec.low_inclusive else "above"
         unit_text = "" if spec.canonical == "1" else f" {spec.canonical}"
         raise ImplausibleValueError(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable, Mapping
+from functools import lru_cache
 from typing import Any
 
 from oncotrial.eligibility.fields import (
@@ -27,6 +28,7 @@ from oncotrial.eligibility.outcome import (
     missing,
     missing_sentence,
     not_met,
+    reason_text,
 )
 
 __all__ = ["CDK46_BRANDS", "CHECK_FUNCTIONS", "years_before"]
@@ -281,8 +283,9 @@ def measurable_disease(params: Mapping[str, Any], ctx: Context) -> Outcome:
 # --- PN-40: CDK4/6 ----------------------------------------------------------------------------
 
 
-def _words(text: str) -> set[str]:
-    return set(re.findall(r"[a-z0-9/]+", text.lower()))
+@lru_cache(maxsize=4096)
+def _words(text: str) -> frozenset[str]:
+    return frozenset(re.findall(r"[a-z0-9/]+", text.lower()))
 
 
 def no_prior_cdk46_inhibitor(params: Mapping[str, Any], ctx: Context) -> Outcome:
@@ -294,8 +297,8 @@ def no_prior_cdk46_inhibitor(params: Mapping[str, Any], ctx: Context) -> Outcome
     drugs = {str(d).lower() for d in params["drugs"]}
     hits = []
     for therapy in therapies:
-        words = set()
-        for text in [therapy.regimen, *therapy.drugs]:
+        words: set[str] = set(_words(therapy.regimen))
+        for text in therapy.drugs:
             words |= _words(text)
         words |= {CDK46_BRANDS[w] for w in words if w in CDK46_BRANDS}
         found = sorted(words & drugs)
@@ -438,7 +441,8 @@ def pregnancy_and_contraception(params: Mapping[str, Any], ctx: Context) -> Outc
         {"months_after_last_dose": params["contraception_months_after_last_dose"]}, ctx)
     if contraception.status != "met":
         return contraception
-    parts.append(contraception.reason[0].lower() + contraception.reason[1:].rstrip("."))
+    agreed = reason_text(contraception.reason)
+    parts.append(agreed[0].lower() + agreed[1:].rstrip("."))
     text = "; ".join(parts)
     return met(text[0].upper() + text[1:] + ".")
 

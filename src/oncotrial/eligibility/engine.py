@@ -15,9 +15,9 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import TYPE_CHECKING, Any
 
 from oncotrial.clinical.units import analyte_key, convert, normalise_unit
@@ -33,12 +33,14 @@ from oncotrial.eligibility.fields import (
 )
 from oncotrial.eligibility.outcome import (
     Outcome,
+    Reason,
     VerdictStatus,
     investigator,
     met,
     missing,
     missing_sentence,
     not_met,
+    reason_text,
 )
 from oncotrial.eligibility.record import Attestation, ScreeningRecord
 from oncotrial.errors import InputError
@@ -82,9 +84,26 @@ class Verdict:
     title: str
     kind: str
     status: VerdictStatus
-    reason: str
     missing: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
+    reason_source: Reason = field(default="", repr=False, compare=False)
+
+    @property
+    def reason(self) -> str:
+        """The sentence showing the value, the threshold and the date used.
+
+        Built on first access and kept (screening for the answer alone formats nothing).
+        """
+        source = self.reason_source
+        if isinstance(source, str):
+            return source
+        text = source()
+        object.__setattr__(self, "reason_source", text)
+        return text
+
+    def __repr__(self) -> str:
+        return (f"Verdict(criterion_id={self.criterion_id!r}, status={self.status!r}, "
+                f"reason={self.reason!r})")
 
     def summary(self) -> str:
         """``"I1 met: Age 58 years on ... is within 18 to 75."``"""
@@ -205,17 +224,20 @@ def _eval_range(rule: RangeRule, ctx: Context) -> Outcome:
     number = as_number(value)
     low_ok = rule.min is None or _compare(number, ">=" if rule.min_inclusive else ">", rule.min)
     high_ok = rule.max is None or _compare(number, "<=" if rule.max_inclusive else "<", rule.max)
-    bounds = []
-    if rule.min is not None:
-        bounds.append(f"{'at least' if rule.min_inclusive else 'above'} {rule.min:g}")
-    if rule.max is not None:
-        bounds.append(f"{'at most' if rule.max_inclusive else 'below'} {rule.max:g}")
-    required = " and ".join(bounds)
+
+    def required() -> str:
+        bounds = []
+        if rule.min is not None:
+            bounds.append(f"{'at least' if rule.min_inclusive else 'above'} {rule.min:g}")
+        if rule.max is not None:
+            bounds.append(f"{'at most' if rule.max_inclusive else 'below'} {rule.max:g}")
+        return " and ".join(bounds)
+
     if not low_ok:
-        return not_met(f"{value.text} is below the required minimum: {required}.")
+        return not_met(lambda: f"{value.text} is below the required minimum: {required()}.")
     if not high_ok:
-        return not_met(f"{value.text} is above the allowed maximum: {required}.")
-    return met(f"{value.text} is within the limits ({required}).")
+        return not_met(lambda: f"{value.text} is above the allowed maximum: {required()}.")
+    return met(lambda: f"{value.text} is within the limits ({required()}).")
 
 
 def _eval_one_of(rule: OneOfRule, ctx: Context) -> Outcome:
@@ -224,8 +246,8 @@ def _eval_one_of(rule: OneOfRule, ctx: Context) -> Outcome:
         return value
     allowed, shown = _one_of_plan(rule)
     if str(value.value).lower() in allowed:
-        return met(f"{value.text} (required: {shown}).")
-    return not_met(f"{value.text}; required: {shown}.")
+        return met(lambda: f"{value.text} (required: {shown}).")
+    return not_met(lambda: f"{value.text}; required: {shown}.")
 
 
 def _eval_compare(rule: CompareRule, ctx: Context) -> Outcome:
@@ -233,12 +255,15 @@ def _eval_compare(rule: CompareRule, ctx: Context) -> Outcome:
     if isinstance(value, Outcome):
         return value
     number = as_number(value)
-    limit_text: str
+    limit_text: Callable[[], str]
     if rule.value is not None:
         limit = rule.value
-        unit, limit_text = _value_plan(rule)
+        unit, fixed_text = _value_plan(rule)
         if unit is not None and value.unit is not None and value.unit != unit:
             number = convert(number, value.unit, unit, analyte=_analyte_for(rule.field))
+
+        def limit_text() -> str:
+            return fixed_text
     elif rule.times_uln is not None or rule.times_lln is not None:
         which = "ULN" if rule.times_uln is not None else "LLN"
         ref = value.uln if which == "ULN" else value.lln
@@ -249,10 +274,12 @@ def _eval_compare(rule: CompareRule, ctx: Context) -> Outcome:
             return missing(f"{value.text}: the site's {which} is needed to apply "
                            f"{factor:g} x {which}. {missing_sentence((path,))}", (path,))
         limit = factor * ref
-        shown_unit = display_unit(value.unit)
-        limit_text = (f"{factor:g} x {which} = {fmt_number(limit)}"
-                      f"{'' if shown_unit in ('', '%') else ' '}{shown_unit} "
-                      f"({which} {fmt_number(ref)})")
+
+        def limit_text() -> str:
+            shown_unit = display_unit(value.unit)
+            return (f"{factor:g} x {which} = {fmt_number(limit)}"
+                    f"{'' if shown_unit in ('', '%') else ' '}{shown_unit} "
+                    f"({which} {fmt_number(ref)})")
     else:
         assert rule.by_sex is not None
         sex = ctx.record.sex
@@ -260,13 +287,15 @@ def _eval_compare(rule: CompareRule, ctx: Context) -> Outcome:
             return missing(f"{value.text}: sex is needed for the sex-specific limit. "
                            + missing_sentence(("sex",)), ("sex",))
         limit = rule.by_sex[sex]
-        unit_shown = f" {value.unit}" if value.unit else ""
-        who = "men" if sex == "M" else "women"
-        limit_text = f"{fmt_number(limit)}{unit_shown} for {who}"
+
+        def limit_text() -> str:
+            unit_shown = f" {value.unit}" if value.unit else ""
+            who = "men" if sex == "M" else "women"
+            return f"{fmt_number(limit)}{unit_shown} for {who}"
     ok = _compare(number, rule.op, limit)
     words = _PASS_WORDS[rule.op] if ok else _FAIL_WORDS[rule.op]
-    sentence = f"{value.text} is {words} {limit_text}."
-    return met(sentence) if ok else not_met(sentence)
+    return Outcome(VerdictStatus.MET if ok else VerdictStatus.NOT_MET,
+                   lambda: f"{value.text} is {words} {limit_text()}.")
 
 
 # Per-rule constants (allowed values, limit wording), computed once per rule object. The
@@ -325,26 +354,36 @@ def _eval_date_window(rule: DateWindowRule, ctx: Context) -> Outcome:
     event = value.value
     assert isinstance(event, dt.date)
     ref = ctx.reference_date(rule.relative_to)
-    ref_name = rule.relative_to.replace("_", " ")
     days = (ref - event).days
-    if days >= 0:
-        when = f"{days} day{'s' if days != 1 else ''} before the {ref_name} on {ref.isoformat()}"
-    else:
-        when = f"{-days} day{'s' if days != -1 else ''} after the {ref_name} on {ref.isoformat()}"
-    text = f"{value.text}, {when}"
     lo, hi = rule.min_days_before, rule.max_days_before
+
+    def text() -> str:
+        ref_name = rule.relative_to.replace("_", " ")
+        if days >= 0:
+            when = (f"{days} day{'s' if days != 1 else ''} before the {ref_name} on "
+                    f"{ref.isoformat()}")
+        else:
+            when = (f"{-days} day{'s' if days != -1 else ''} after the {ref_name} on "
+                    f"{ref.isoformat()}")
+        return f"{value.text}, {when}"
+
     if days < 0:
-        return not_met(f"{text}; it must not be after the {ref_name}.")
+        return not_met(lambda: f"{text()}; it must not be after the "
+                               f"{rule.relative_to.replace('_', ' ')}.")
     if hi is not None and days > hi:
-        return not_met(f"{text}; it must be at most {hi} days before.")
+        return not_met(lambda: f"{text()}; it must be at most {hi} days before.")
     if lo is not None and days < lo:
-        return not_met(f"{text}; it must be at least {lo} days before.")
-    limits = []
-    if lo is not None and lo > 0:
-        limits.append(f"at least {lo}")
-    if hi is not None:
-        limits.append(f"at most {hi}")
-    return met(f"{text} ({' and '.join(limits)} days required)." if limits else f"{text}.")
+        return not_met(lambda: f"{text()}; it must be at least {lo} days before.")
+
+    def met_text() -> str:
+        limits = []
+        if lo is not None and lo > 0:
+            limits.append(f"at least {lo}")
+        if hi is not None:
+            limits.append(f"at most {hi}")
+        return f"{text()} ({' and '.join(limits)} days required)." if limits else f"{text()}."
+
+    return met(met_text)
 
 
 def _eval_attest(rule: AttestRule, ctx: Context) -> Outcome:
@@ -376,22 +415,25 @@ _ANY_OF_ORDER = (VerdictStatus.MET, VerdictStatus.MISSING, VerdictStatus.NEEDS_I
                  VerdictStatus.NOT_MET)
 
 
+def _labelled(rule: Rule, outcome: Outcome) -> str:
+    text = reason_text(outcome.reason)
+    return f"{rule.label}: {text}" if rule.label else text
+
+
 def _combine(parts: list[tuple[Rule, Outcome]], order: tuple[VerdictStatus, ...],
              joiner: str) -> Outcome:
     for status in order:
         chosen = [(r, o) for r, o in parts if o.status is status]
         if chosen:
             break
-    reasons = []
-    for rule, outcome in chosen:
-        reasons.append(f"{rule.label}: {outcome.reason}" if rule.label else outcome.reason)
     missing_fields: dict[str, None] = {}
     if status is VerdictStatus.MISSING:
         for _, outcome in chosen:
             for name in outcome.missing:
                 missing_fields.setdefault(name, None)
     warnings = tuple(w for _, o in parts for w in o.warnings)
-    return Outcome(status, joiner.join(reasons), tuple(missing_fields), warnings)
+    return Outcome(status, lambda: joiner.join(_labelled(r, o) for r, o in chosen),
+                   tuple(missing_fields), warnings)
 
 
 def _eval_all_of(rule: AllOfRule, ctx: Context) -> Outcome:
@@ -403,16 +445,18 @@ def _eval_any_of(rule: AnyOfRule, ctx: Context) -> Outcome:
     for sub in rule.rules:
         outcome = _evaluate(sub, ctx)
         if outcome.status is VerdictStatus.MET:  # the first alternative that holds decides
-            reason = f"{sub.label}: {outcome.reason}" if sub.label else outcome.reason
-            return Outcome(outcome.status, reason, (), outcome.warnings)
+            return Outcome(outcome.status, partial(_labelled, sub, outcome), (),
+                           outcome.warnings)
         parts.append((sub, outcome))
-    outcome = _combine(parts, _ANY_OF_ORDER, " Or: ")
-    if outcome.status is VerdictStatus.MET:
-        return outcome
-    joined = " Or: ".join(o.reason for _, o in parts)
-    reason = (f"Neither alternative holds. {joined}"
-              if outcome.status is VerdictStatus.NOT_MET else joined)
-    return Outcome(outcome.status, reason, outcome.missing, outcome.warnings)
+    combined = _combine(parts, _ANY_OF_ORDER, " Or: ")
+
+    def reason() -> str:
+        joined = " Or: ".join(reason_text(o.reason) for _, o in parts)
+        if combined.status is VerdictStatus.NOT_MET:
+            return f"Neither alternative holds. {joined}"
+        return joined
+
+    return Outcome(combined.status, reason, combined.missing, combined.warnings)
 
 
 _EVALUATORS: dict[str, Callable[[Any, Context], Outcome]] = {
@@ -436,8 +480,8 @@ def evaluate_criterion(criterion: Criterion, ctx: Context, kind: str) -> Verdict
     """Evaluate one criterion's rule into a :class:`Verdict`."""
     ctx.criterion_id = criterion.id
     outcome = _evaluate(criterion.rule, ctx)
-    return Verdict(criterion.id, criterion.title, kind, outcome.status, outcome.reason,
-                   outcome.missing, outcome.warnings)
+    return Verdict(criterion.id, criterion.title, kind, outcome.status, outcome.missing,
+                   outcome.warnings, outcome.reason)
 
 
 @lru_cache(maxsize=1)

@@ -34,14 +34,23 @@ Scalar = float | int | str | bool | dt.date
 
 
 class FieldValue(NamedTuple):
-    """A resolved field: its value, the words to show it, and lab context when it is a lab."""
+    """A resolved field: its value, the words to show it, and lab context when it is a lab.
+
+    The words are built only when asked for (``text``): screening many records for the answer
+    alone then costs no string formatting.
+    """
 
     value: Scalar
-    text: str
+    describe: Callable[[], str]
     unit: str | None = None
     lln: float | None = None
     uln: float | None = None
     on: dt.date | None = None
+
+    @property
+    def text(self) -> str:
+        """The value in words, with its unit and date: ``"ANC 0.9 x10^9/L on 2026-03-02"``."""
+        return self.describe()
 
 
 class Missing(NamedTuple):
@@ -138,6 +147,8 @@ _LAB_LABELS = {
     "creatinine": "Creatinine", "pt": "PT", "inr": "INR", "aptt": "aPTT",
 }
 
+_LAB_NAMES = tuple(_LAB_LABELS)
+
 _SIMPLE_LABELS = {
     "sex": "Sex", "ecog": "ECOG", "diagnosis_method": "Diagnosis method",
     "unresectable_advanced": "Unresectable advanced HCC", "bclc_stage": "BCLC stage",
@@ -145,6 +156,10 @@ _SIMPLE_LABELS = {
     "progressed_after_local_therapy": "Progressed after local therapy",
     "cns_metastases": "CNS metastases",
 }
+
+
+_DIAGNOSIS_FIELDS = {name: path.split(".", 1)[1] for name, path in FIELD_SOURCES.items()
+                     if path.startswith("diagnosis.")}
 
 
 def is_measurable(lesion: Lesion) -> bool:
@@ -209,18 +224,17 @@ class Context:
         raise KeyError(f"the eligibility engine cannot resolve field {name!r}")
 
     def _simple(self, name: str) -> Resolved:
-        r = self.record
         path = FIELD_SOURCES[name]
         value: Scalar | None
-        if path.startswith("diagnosis."):
-            value = getattr(r.diagnosis, path.split(".", 1)[1])
+        if name in _DIAGNOSIS_FIELDS:
+            value = getattr(self.record.diagnosis, _DIAGNOSIS_FIELDS[name])
         else:
-            value = getattr(r, path)
+            value = getattr(self.record, path)
         if value is None:
             return Missing((path,))
         shown = {True: "yes", False: "no"}.get(value, str(value)) if isinstance(value, bool) \
             else str(value)
-        return FieldValue(value, f"{_SIMPLE_LABELS[name]} {shown}")
+        return FieldValue(value, lambda: f"{_SIMPLE_LABELS[name]} {shown}")
 
     def lab_result(self, name: str) -> LabResult | None:
         """The record's lab result for ``name`` (None when absent)."""
@@ -236,8 +250,11 @@ class Context:
         if result is None:
             return Missing((f"labs.{name}",))
         on = self.lab_on(result)
-        when = f" on {on.isoformat()}" if on else ""
-        text = f"{_LAB_LABELS[name]} {_with_unit(result.value, result.unit)}{when}"
+
+        def text() -> str:
+            when = f" on {on.isoformat()}" if on else ""
+            return f"{_LAB_LABELS[name]} {_with_unit(result.value, result.unit)}{when}"
+
         return FieldValue(result.value, text, unit=result.unit, lln=result.lln, uln=result.uln,
                           on=on)
 
@@ -257,8 +274,8 @@ def _age(ctx: Context) -> Resolved:
     if missing or ctx.record.birth_date is None or ref is None:
         return Missing(tuple(missing))
     age = age_in_years(ctx.record.birth_date, on=ref)
-    return FieldValue(age, f"Age {age} years on {ref.isoformat()} ({ref_name})", unit="years",
-                      on=ref)
+    return FieldValue(age, lambda: f"Age {age} years on {ref.isoformat()} ({ref_name})",
+                      unit="years", on=ref)
 
 
 def _date_field(label: str, getter: Callable[[ScreeningRecord], object], path: str,
@@ -269,7 +286,7 @@ def _date_field(label: str, getter: Callable[[ScreeningRecord], object], path: s
             return NoneRecorded(f"{label}: none recorded")
         if not isinstance(value, dt.date):
             return Missing((path,))
-        return FieldValue(value, f"{label} {value.isoformat()}", on=value)
+        return FieldValue(value, lambda: f"{label} {value.isoformat()}", on=value)
 
     return resolve
 
@@ -279,8 +296,8 @@ def _measurable(ctx: Context) -> Resolved:
     if lesions is None:
         return Missing(("imaging.lesions",))
     count = sum(1 for lesion in lesions if is_measurable(lesion))
-    return FieldValue(count, f"{count} measurable lesion{'s' if count != 1 else ''} "
-                             f"(of {len(lesions)} recorded)")
+    return FieldValue(count, lambda: f"{count} measurable lesion{'s' if count != 1 else ''} "
+                                     f"(of {len(lesions)} recorded)")
 
 
 def count_prior_lines(ctx: Context, *, count_haic_as_line: bool) -> tuple[int, list[str]] | None:
@@ -314,8 +331,8 @@ def _prior_lines(ctx: Context) -> Resolved:
         return Missing(("prior_therapies",))
     number, regimens = counted
     listing = f" ({'; '.join(regimens)})" if regimens else ""
-    return FieldValue(number, f"{number} prior systemic line{'s' if number != 1 else ''}"
-                              f"{listing}")
+    return FieldValue(number, lambda: f"{number} prior systemic line"
+                                      f"{'s' if number != 1 else ''}{listing}")
 
 
 def _child_pugh(ctx: Context) -> Resolved:
@@ -339,7 +356,7 @@ def _child_pugh(ctx: Context) -> Resolved:
         bilirubin=Quantity(bili.value, bili.unit), albumin=Quantity(alb.value, alb.unit),
         inr=inr.value if inr is not None else None, pt_prolongation_s=r.labs.pt_prolongation_s,
         ascites=r.liver.ascites, encephalopathy=r.liver.encephalopathy)
-    return FieldValue(result.points, result.summary())
+    return FieldValue(result.points, result.summary)
 
 
 def _child_pugh_class(ctx: Context) -> Resolved:
@@ -348,7 +365,7 @@ def _child_pugh_class(ctx: Context) -> Resolved:
         return points
     number = as_number(points)
     klass = "A" if number <= 6 else ("B" if number <= 9 else "C")
-    return FieldValue(klass, points.text)
+    return FieldValue(klass, points.describe)
 
 
 def _crcl(ctx: Context) -> Resolved:
@@ -363,16 +380,20 @@ def _crcl(ctx: Context) -> Resolved:
     age = age_in_years(r.birth_date, on=on)
     value = cockcroft_gault(age_years=age, weight_kg=r.weight_kg, sex=r.sex,
                             creatinine=Quantity(creat.value, creat.unit))
-    text = (f"Cockcroft-Gault clearance {value:.1f} mL/min (age {age}, {fmt_number(r.weight_kg)} "
-            f"kg, {r.sex}, creatinine {_with_unit(creat.value, creat.unit)})")
+    weight, sex = r.weight_kg, r.sex
+
+    def text() -> str:
+        return (f"Cockcroft-Gault clearance {value:.1f} mL/min (age {age}, {fmt_number(weight)} "
+                f"kg, {sex}, creatinine {_with_unit(creat.value, creat.unit)})")
+
     return FieldValue(value, text, unit="mL/min", on=on)
 
 
 def _lab_date(ctx: Context) -> Resolved:
     dates = []
     undated = []
-    for name in type(ctx.record.labs).model_fields:
-        result = ctx.lab_result(name) if name in _LAB_LABELS else None
+    for name in _LAB_NAMES:
+        result = ctx.lab_result(name)
         if result is None:
             continue
         on = ctx.lab_on(result)
@@ -385,7 +406,7 @@ def _lab_date(ctx: Context) -> Resolved:
     if undated:
         return Missing(("lab_date",))
     oldest = min(dates)
-    return FieldValue(oldest, f"Qualifying labs from {oldest.isoformat()}", on=oldest)
+    return FieldValue(oldest, lambda: f"Qualifying labs from {oldest.isoformat()}", on=oldest)
 
 
 def _qtc(formula: str) -> Callable[[Context], Resolved]:
@@ -400,9 +421,13 @@ def _qtc(formula: str) -> Callable[[Context], Resolved]:
         else:
             value, name = qtc_bazett(qt_ms=qts, heart_rate_bpm=hrs), "QTcB"
         on = ctx.record.cardiac.ecg_date
-        how = f"mean of {len(ecgs)} ECGs" if len(ecgs) > 1 else "1 ECG"
-        when = f" on {on.isoformat()}" if on else ""
-        return FieldValue(value, f"{name} {value:.0f} ms ({how}){when}", unit="ms", on=on)
+
+        def text() -> str:
+            how = f"mean of {len(ecgs)} ECGs" if len(ecgs) > 1 else "1 ECG"
+            when = f" on {on.isoformat()}" if on else ""
+            return f"{name} {value:.0f} ms ({how}){when}"
+
+        return FieldValue(value, text, unit="ms", on=on)
 
     return resolve
 
@@ -411,8 +436,13 @@ def _lvef(ctx: Context) -> Resolved:
     echo = ctx.record.cardiac.echo
     if echo is None or echo.lvef is None:
         return Missing(("cardiac.echo.lvef",))
-    when = f" on {echo.date.isoformat()}" if echo.date else ""
-    return FieldValue(echo.lvef, f"LVEF {fmt_number(echo.lvef)}%{when}", unit="%", on=echo.date)
+    lvef, on = echo.lvef, echo.date
+
+    def text() -> str:
+        when = f" on {on.isoformat()}" if on else ""
+        return f"LVEF {fmt_number(lvef)}%{when}"
+
+    return FieldValue(lvef, text, unit="%", on=on)
 
 
 _RESOLVERS: dict[str, Callable[[Context], Resolved]] = {

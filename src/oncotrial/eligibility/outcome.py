@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import StrEnum
 from typing import NamedTuple
 
-__all__ = ["Outcome", "VerdictStatus"]
+__all__ = ["Outcome", "Reason", "VerdictStatus", "reason_text"]
+
+#: A sentence, or a function that builds it when first needed.
+Reason = str | Callable[[], str]
 
 
 class VerdictStatus(StrEnum):
@@ -29,27 +33,27 @@ class Outcome(NamedTuple):
     """
 
     status: VerdictStatus
-    reason: str
+    reason: Reason
     missing: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
 
 
-def met(reason: str, warnings: tuple[str, ...] = ()) -> Outcome:
+def met(reason: Reason, warnings: tuple[str, ...] = ()) -> Outcome:
     """A met outcome."""
     return Outcome(VerdictStatus.MET, reason, (), warnings)
 
 
-def not_met(reason: str, warnings: tuple[str, ...] = ()) -> Outcome:
+def not_met(reason: Reason, warnings: tuple[str, ...] = ()) -> Outcome:
     """A not-met outcome."""
     return Outcome(VerdictStatus.NOT_MET, reason, (), warnings)
 
 
-def missing(reason: str, fields: tuple[str, ...]) -> Outcome:
+def missing(reason: Reason, fields: tuple[str, ...]) -> Outcome:
     """A missing-data outcome naming the record entries to fill in."""
     return Outcome(VerdictStatus.MISSING, reason, fields)
 
 
-def investigator(reason: str, warnings: tuple[str, ...] = ()) -> Outcome:
+def investigator(reason: Reason, warnings: tuple[str, ...] = ()) -> Outcome:
     """An outcome the investigator must decide."""
     return Outcome(VerdictStatus.NEEDS_INVESTIGATOR, reason, (), warnings)
 
@@ -57,3 +61,8 @@ def investigator(reason: str, warnings: tuple[str, ...] = ()) -> Outcome:
 def missing_sentence(fields: tuple[str, ...]) -> str:
     """``"Missing: labs.anc, sex."``"""
     return f"Missing: {', '.join(fields)}."
+
+
+def reason_text(reason: Reason) -> str:
+    """The sentence itself, building it if it is still a function."""
+    return reason if isinstance(reason, str) else reason()
