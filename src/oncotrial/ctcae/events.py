@@ -46,6 +46,7 @@ __all__ = [
     "SuggestedAdverseEvent",
     "check_adverse_events",
     "check_sae_reporting",
+    "impute_onset",
     "is_sae_report_overdue",
     "is_treatment_emergent",
     "lab_observations",
@@ -124,7 +125,9 @@ class AdverseEvent:
     ``term`` is the CTCAE v5.0 term; ``verbatim`` what the investigator wrote. The first grade
     change is at ``onset``; the episode's ``grade`` is the worst grade reached. ``aware_at``
     is when the site learnt of the event and ``reported_at`` when a serious AE was reported
-    to the sponsor (timezone-aware datetimes, or all naive in one zone).
+    to the sponsor (timezone-aware datetimes, or all naive in one zone). When the onset date
+    was partial, ``onset`` is the imputed date (:func:`impute_onset`) and
+    ``onset_as_reported`` keeps what was written (``"2025-03"``).
 
     Raises:
         InputError: the record contradicts itself (no grade, a grade outside 1-5, dates out
@@ -148,6 +151,7 @@ class AdverseEvent:
     outcome: Outcome = Outcome.NOT_RECOVERED
     aware_at: datetime | None = None
     reported_at: datetime | None = None
+    onset_as_reported: str | None = None
     event_id: str | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
@@ -240,6 +244,47 @@ class AdverseEvent:
         rel = self.relationship.value if self.relationship else "attribution missing"
         return (f"{self.subject_id}: {self.term} grade {self.grade} ({self.onset} {end}"
                 f"{serious}, {rel})")
+
+
+def impute_onset(as_reported: str, *, first_dose: date | None) -> date:
+    """Impute a partial AE onset date conservatively (ctcae_v5.md section 6).
+
+    ``as_reported`` is an ISO 8601 date, complete or partial: ``YYYY-MM-DD``, ``YYYY-MM`` or
+    ``YYYY``. Rule: a missing day in the month of the first dose, or a missing month and day in
+    its year, is the first-dose date (so the AE counts as on or after the first dose; a later
+    day of that month is not moved earlier); otherwise a missing day is the 1st of the month and
+    a missing month is January. Keep the reported text in ``AdverseEvent.onset_as_reported``.
+
+    Raises:
+        InputError: the text is not a complete or partial ISO 8601 date.
+
+    >>> impute_onset("2025-01", first_dose=date(2025, 1, 6))
+    datetime.date(2025, 1, 6)
+    >>> impute_onset("2025-02", first_dose=date(2025, 1, 6))
+    datetime.date(2025, 2, 1)
+    >>> impute_onset("2025", first_dose=date(2025, 1, 6))
+    datetime.date(2025, 1, 6)
+    """
+    parts = as_reported.strip().split("-")
+    try:
+        if not 1 <= len(parts) <= 3 or len(parts[0]) != 4:
+            raise ValueError(as_reported)
+        year = int(parts[0])
+        month = int(parts[1]) if len(parts) >= 2 else None
+        day = int(parts[2]) if len(parts) == 3 else None
+        if day is not None:
+            assert month is not None
+            return date(year, month, day)
+        start = date(year, month or 1, 1)
+    except (ValueError, AssertionError) as exc:
+        raise InputError(
+            f"Onset {as_reported!r} is not a date. Write it as YYYY-MM-DD, or YYYY-MM or YYYY "
+            "when the day or month is unknown.", field="onset", value=as_reported,
+            hint="Enter the onset as known, for example 2025-03 for 'March 2025'.") from exc
+    if first_dose is None:
+        return start
+    same_period = (first_dose.year == year and (month is None or first_dose.month == month))
+    return first_dose if same_period and start <= first_dose else start
 
 
 def is_treatment_emergent(

@@ -253,3 +253,35 @@ def test_graded_lab_table_to_suggestions_end_to_end() -> None:
     got = suggest_adverse_events(observations, [])
     assert [s.summary() for s in got] == [
         "001: Platelet count decreased grade 3 on C2D15 (2025-02-17) has no AE record."]
+
+
+IMPUTE = [
+    ("2025-01-20", date(2025, 1, 20), "complete date kept"),
+    ("2025-01", FIRST, "day missing in the first-dose month: the first-dose date"),
+    ("2025-02", date(2025, 2, 1), "day missing in a later month: the 1st"),
+    ("2024-12", date(2024, 12, 1), "day missing before treatment: the 1st"),
+    ("2025", FIRST, "month and day missing in the first-dose year: the first-dose date"),
+    ("2026", date(2026, 1, 1), "a later year: 1 January"),
+]
+
+
+@pytest.mark.parametrize(("raw", "expected", "why"), IMPUTE, ids=[c[2] for c in IMPUTE])
+def test_partial_onset_dates_are_imputed_conservatively(raw: str, expected: date,
+                                                         why: str) -> None:
+    """ctcae_v5.md section 6: same month as the first dose counts as on/after the first dose."""
+    from oncotrial.ctcae import impute_onset
+
+    assert impute_onset(raw, first_dose=FIRST) == expected, why
+
+
+def test_imputed_onset_makes_the_ae_treatment_emergent_and_keeps_the_raw_text() -> None:
+    """'January 2025' with a first dose on 6 January 2025 is a TEAE; the raw text is kept."""
+    from oncotrial.ctcae import impute_onset
+
+    event = ae(impute_onset("2025-01", first_dose=FIRST), onset_as_reported="2025-01")
+    assert is_treatment_emergent(event, first_dose=FIRST)
+    assert event.onset_as_reported == "2025-01"
+    with pytest.raises(InputError):
+        impute_onset("March 2025", first_dose=FIRST)
+    with pytest.raises(InputError):
+        impute_onset("2025-13", first_dose=FIRST)
