@@ -79,7 +79,7 @@ def main() -> None:
     groups = timed("group records by subject", n, ds.by_subject)
     assert isinstance(groups, dict)
     timed("PFS primary", n, lambda: [derive_pfs(s, cutoff=cutoff) for s in groups.values()])
-    timed("PFS S1-S4", n, lambda: [derive_pfs(s, cutoff=cutoff, variant=v)
+    timed("PFS primary and S1-S4 (5 derivations)", n, lambda: [derive_pfs(s, cutoff=cutoff, variant=v)
                                    for s in groups.values() for v in PfsVariant])
     timed("OS", n, lambda: [derive_os(s, cutoff=cutoff) for s in groups.values()])
     timed("whole endpoint table (analyze_endpoints)", n,
