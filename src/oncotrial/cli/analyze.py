@@ -70,11 +70,10 @@ def _pct(value: float | None) -> str:
 
 
 def _tte_rows(table: Table, s: TimeToEventSummary, population: str) -> None:
-    level = f"{100 * s.conf_level:g} % CI"
     table.add_row(f"{s.endpoint}: median (months)", population, str(s.n),
                   f"{s.events} events", _months(s.median_months),
                   f"{_months(s.median_lower_months)}-{_months(s.median_upper_months)}",
-                  f"KM, Brookmeyer-Crowley {s.conf_type} {level}")
+                  f"KM, Brookmeyer-Crowley {s.conf_type}")
     for lm in s.landmarks:
         table.add_row(f"{s.endpoint}: rate at {lm.months:g} months (%)", population, str(s.n),
                       f"{lm.n_risk} at risk", _pct(lm.estimate),
@@ -95,7 +94,8 @@ def _print(console: Console, result: EndpointAnalysis, source: str, note: str) -
                   highlight=False)
 
     table = Table(title="Endpoint table", title_justify="left")
-    for col in ("Endpoint", "Population", "N", "Count", "Estimate", "95 % CI", "Method"):
+    ci_header = f"{100 * r.conf_level:g} % CI"
+    for col in ("Endpoint", "Population", "N", "Count", "Estimate", ci_header, "Method"):
         table.add_column(col)
     _tte_rows(table, result.pfs, "FAS")
     _tte_rows(table, result.os, "FAS")
@@ -118,10 +118,15 @@ def _print(console: Console, result: EndpointAnalysis, source: str, note: str) -
                       _months(dor.median_months),
                       f"{_months(dor.median_lower_months)}-{_months(dor.median_upper_months)}",
                       f"KM, Brookmeyer-Crowley {dor.conf_type}")
+    ttr = result.time_to_response
+    if ttr.n:
+        table.add_row("Time to response: median (months)", "responders", str(ttr.n), "",
+                      _months(ttr.median_months),
+                      f"range {_months(ttr.min_months)}-{_months(ttr.max_months)}", "")
     console.print(table)
 
     sens = Table(title="PFS sensitivity analyses", title_justify="left")
-    for col in ("Analysis", "N", "Events", "Median (months)", "95 % CI"):
+    for col in ("Analysis", "N", "Events", "Median (months)", ci_header):
         sens.add_column(col)
     for s in (result.pfs, *result.pfs_sensitivity):
         sens.add_row(s.description, str(s.n), str(s.events), _months(s.median_months),

@@ -13,6 +13,7 @@ from oncotrial.endpoints.analysis import (
     RateSummary,
     SubjectEndpoints,
     TimeToEventSummary,
+    TimeToResponseSummary,
     analyze_endpoints,
 )
 from oncotrial.endpoints.checks import check_dataset
@@ -81,6 +82,7 @@ __all__ = [
     "TimeOrigin",
     "TimeToEvent",
     "TimeToEventSummary",
+    "TimeToResponseSummary",
     "TumourAssessment",
     "analyze_endpoints",
     "check_dataset",

@@ -10,6 +10,7 @@ Times are counted in days (day 1 = origin) and reported in months (days / 30.437
 
 from __future__ import annotations
 
+import statistics
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date
@@ -26,6 +27,7 @@ from oncotrial.endpoints.survival import (
     derive_os,
     derive_pfs,
 )
+from oncotrial.errors import InputError
 from oncotrial.recist import Response
 from oncotrial.stats import (
     ProportionEstimate,
@@ -41,6 +43,7 @@ __all__ = [
     "RateSummary",
     "SubjectEndpoints",
     "TimeToEventSummary",
+    "TimeToResponseSummary",
     "analyze_endpoints",
 ]
 
@@ -122,6 +125,24 @@ class RateSummary:
 
 
 @dataclass(frozen=True, slots=True)
+class TimeToResponseSummary:
+    """Time to response among confirmed responders (``endpoints.md`` section 7): median and
+    range in months; all None when there is no responder."""
+
+    n: int
+    median_months: float | None
+    min_months: float | None
+    max_months: float | None
+
+    def summary(self) -> str:
+        """One line: ``time to response: 3 responders, median 1.9 months (range 1.8-3.7)``."""
+        if not self.n:
+            return "time to response: no responders"
+        return (f"time to response: {self.n} responders, median {_months(self.median_months)} "
+                f"months (range {_months(self.min_months)}-{_months(self.max_months)})")
+
+
+@dataclass(frozen=True, slots=True)
 class EndpointAnalysis:
     """All endpoints of a data set at a cut-off. See :func:`analyze_endpoints`."""
 
@@ -134,6 +155,7 @@ class EndpointAnalysis:
     os: TimeToEventSummary
     follow_up: QuantileEstimate | None
     duration_of_response: TimeToEventSummary
+    time_to_response: TimeToResponseSummary
     rates: tuple[RateSummary, ...]
     bor_distribution: tuple[tuple[str, int], ...]
     ne_reasons: tuple[tuple[str, int], ...]
@@ -155,6 +177,7 @@ class EndpointAnalysis:
         lines += ["  " + s.summary() for s in self.pfs_sensitivity]
         lines.append("  " + self.os.summary())
         lines += ["  " + r.summary() for r in self.rates]
+        lines.append("  " + self.time_to_response.summary())
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:
@@ -282,8 +305,6 @@ def analyze_endpoints(
     >>> print(result.rate("DCR").summary())
     DCR (response-evaluable): 9/11 = 81.8 % (95 % CI 48.2-97.7, Clopper-Pearson exact)
     """
-    from oncotrial.errors import InputError
-
     per_subject: list[SubjectEndpoints] = []
     for sid, data in dataset.by_subject().items():
         sets = derive_analysis_sets(data, cutoff=cutoff)
@@ -338,6 +359,15 @@ def analyze_endpoints(
     dor = tte("DoR", "first CR/PR to progression or death, censored as PFS", dor_records, (),
               rules.pfs_conf_type)
 
+    ttr_days = sorted(s.response.time_to_response_days for s in fas
+                      if s.response is not None and s.response.time_to_response_days is not None)
+    ttr = TimeToResponseSummary(
+        n=len(ttr_days),
+        median_months=_to_months(statistics.median(ttr_days)) if ttr_days else None,
+        min_months=_to_months(ttr_days[0]) if ttr_days else None,
+        max_months=_to_months(ttr_days[-1]) if ttr_days else None,
+    )
+
     def outcomes(group: list[SubjectEndpoints]) -> list[ResponseOutcome]:
         return [s.response for s in group if s.response is not None]
 
@@ -366,6 +396,7 @@ def analyze_endpoints(
         os=os_summary,
         follow_up=follow_up,
         duration_of_response=dor,
+        time_to_response=ttr,
         rates=tuple(rates),
         bor_distribution=tuple((r.value, bor_counts.get(r, 0)) for r in Response),
         ne_reasons=tuple(sorted(ne_counts.items())),

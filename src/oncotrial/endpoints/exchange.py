@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -171,7 +172,10 @@ def _read_rows(file_name: str, text: str, problems: _Problems) -> list[dict[str,
             problems.add(file_name, "must be a JSON array of objects, one per row.")
             return []
         return [{str(k): _cell(v) for k, v in row.items()} for row in data]
-    reader = csv.DictReader(io.StringIO(text))
+    # A byte-order mark (spreadsheet exports) and spaces around header names are not data.
+    reader = csv.DictReader(io.StringIO(text.removeprefix("\ufeff")))
+    if reader.fieldnames is not None:
+        reader.fieldnames = [name.strip() for name in reader.fieldnames]
     rows = []
     for row in reader:
         if None in row:
@@ -181,9 +185,19 @@ def _read_rows(file_name: str, text: str, problems: _Problems) -> list[dict[str,
     return rows
 
 
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _parse_date(text: str) -> date:
+    """Only the calendar form YYYY-MM-DD: week dates and compact forms are refused."""
+    if not _ISO_DATE.fullmatch(text):
+        raise ValueError(text)
+    return date.fromisoformat(text)
+
+
 def _parser(kind: str) -> Callable[[str], object]:
     if kind == "date":
-        return date.fromisoformat
+        return _parse_date
     if kind == "number":
         return float
     if kind == "bool":

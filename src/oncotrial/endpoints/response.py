@@ -101,6 +101,7 @@ def derive_response(
             timepoints, origin=first_dose, confirm=confirm,
             confirm_min_days=rules.confirm_min_days, sd_min_days=rules.min_sd_days,
             max_ne_between=rules.max_ne_between, allow_sd_between=rules.allow_sd_between,
+            sd_window_days=rules.sd_window_days,
             cutoff=cutoff, new_therapy_date=therapy_on,
         )
 
@@ -177,4 +178,4 @@ def _ne_reason(
         return "no post-baseline assessment", "no post-baseline assessment"
     days = (bor.last_adequate_date - first_dose).days
     return ("SD too early", f"SD too early: the last adequate assessment was {days} days "
-            f"after the first dose, fewer than {rules.min_sd_days}")
+            f"after the first dose, fewer than {rules.min_sd_days - rules.sd_window_days}")

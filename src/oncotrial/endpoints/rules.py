@@ -65,6 +65,7 @@ class EndpointRules:
     confirmation_required: bool = True
     confirm_min_days: int = 28
     min_sd_days: int = _DEFAULT_MIN_SD_DAYS
+    sd_window_days: int = 0
     max_ne_between: int = 1
     allow_sd_between: bool = False
     teae_window_days: int = 30
@@ -88,6 +89,8 @@ class EndpointRules:
             (self.confirm_min_days, 1, "The confirmation interval", "days", "confirm_min_days"),
             (self.min_sd_days, 0, "The minimum duration of stable disease", "days",
              "min_sd_days"),
+            (self.sd_window_days, 0, "The window allowed on the minimum SD duration", "days",
+             "sd_window_days"),
             (self.max_ne_between, 0, "The number of NE assessments allowed before confirmation",
              "assessments", "max_ne_between"),
             (self.teae_window_days, 0, "The treatment-emergent window", "days",
@@ -126,8 +129,9 @@ class EndpointRules:
         ``pfs.conf_type``, ``pfs.landmarks_months``, ``os.conf_type``,
         ``os.landmarks_months``, ``orr.confirmation_required``, ``orr.confirmation_min_days``,
         ``orr.ci_method``, ``dcr.min_sd_days`` and ``adverse_events.teae_window_days``.
-        The protocol model has no field yet for ``max_ne_between``, ``allow_sd_between`` or
-        the confidence level, so those keep their defaults (1, false, 0.95).
+        The protocol model has no field yet for ``max_ne_between``, ``allow_sd_between``,
+        ``sd_window_days`` or the confidence level, so those keep their defaults (1, false, 0,
+        0.95). DCR's own confirmation settings are not read: ORR's apply to both.
 
         >>> from oncotrial.protocol import load_bundled_protocol
         >>> rules = EndpointRules.from_protocol(load_bundled_protocol())

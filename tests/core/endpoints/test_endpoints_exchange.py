@@ -127,3 +127,23 @@ def test_rules_refuse_impossible_values(field: str, value: float) -> None:
     with pytest.raises(ConfigurationError) as info:
         EndpointRules(**{field: value})  # type: ignore[arg-type]
     assert info.value.field == field
+
+
+def test_parse_exchange_ignores_a_byte_order_mark_and_spaces_in_headers() -> None:
+    """Spreadsheet exports start with a BOM and may pad header names."""
+    ds = parse_exchange({"subjects.csv": "\ufeffsubject_id, enrolled_on ,"
+                                         "measurable_disease_at_baseline\n001,2026-01-05,no\n"})
+    assert ds.subjects[0].subject_id == "001"
+
+
+@pytest.mark.parametrize("text", ["20260105", "2026-W02-1", "2026-1-5", "05/01/2026"])
+def test_parse_exchange_accepts_only_calendar_dates(text: str) -> None:
+    """Dates are YYYY-MM-DD only, so a local or compact form cannot be misread."""
+    assert "It must be an ISO 8601 date" in problems_of(
+        {"subjects.csv": SUBJECTS + f"001,{text},yes\n"})
+
+
+def test_rules_sd_window_days_is_validated() -> None:
+    """The SD window (recist11.md 8.1) cannot be negative."""
+    with pytest.raises(ConfigurationError):
+        EndpointRules(sd_window_days=-1)

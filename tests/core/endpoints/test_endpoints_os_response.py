@@ -277,3 +277,25 @@ def test_confirmation_can_be_switched_off_by_the_protocol() -> None:
     assert not derive_response(subj, cutoff=CUTOFF).responder
     rules = EndpointRules(confirmation_required=False)
     assert derive_response(subj, cutoff=CUTOFF, rules=rules).responder
+
+
+def test_sd_window_lets_an_early_sd_count() -> None:
+    """recist11.md 8.1: with sd_window_days = 7, SD on day 36 (35 days after C1D1) counts."""
+    subj = make(scans=((36, SD),))
+    assert derive_response(subj, cutoff=CUTOFF).bor.response is NE
+    rules = EndpointRules(sd_window_days=7)
+    assert derive_response(subj, cutoff=CUTOFF, rules=rules).bor.response is SD
+
+
+def test_time_to_response_summary() -> None:
+    """Median and range of time to response over confirmed responders, in months."""
+    a = make("A", ((57, PR), (113, PR)))
+    b = make("B", ((113, PR), (169, PR)))
+    c = make("C", ((57, SD),))
+    ds = Dataset((a.subject, b.subject, c.subject), dosing=a.dosing + b.dosing + c.dosing,
+                 assessments=a.assessments + b.assessments + c.assessments)
+    ttr = analyze_endpoints(ds, cutoff=CUTOFF).time_to_response
+    assert ttr.n == 2
+    assert ttr.median_months == pytest.approx((57 + 113) / 2 / 30.4375)
+    assert ttr.min_months == pytest.approx(57 / 30.4375)
+    assert ttr.max_months == pytest.approx(113 / 30.4375)
