@@ -76,6 +76,9 @@ def single_stage_binomial(
 
     Rule: for each n from 1 upwards, take the smallest r with P(X >= r | p0) <= alpha;
     the design is the first n whose exact power P(X >= r | p1) is at least 1 - beta.
+    Binomial tails are discrete, so some larger n can fail again (for 5 % against 20 %,
+    n = 27 and 28 qualify but 29 to 32 do not); check the power of the n you plan to use
+    with :func:`single_stage_power`.
 
     Args:
         p0: response rate that is not worth pursuing (H0).
