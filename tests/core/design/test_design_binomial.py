@@ -125,3 +125,14 @@ def test_public_api_is_sorted_and_importable() -> None:
     assert list(design.__all__) == sorted(design.__all__)
     for name in design.__all__:
         assert hasattr(design, name), name
+
+
+def test_single_stage_power_is_not_monotone_in_n() -> None:
+    """5 % against 20 %: 27 and 28 patients reach 80 % power, 29 to 32 do not (the rule
+    jumps to 5 responses); the values come from scipy.stats.binom."""
+    assert single_stage_binomial(0.05, 0.20, 0.05, 0.2).n == 27
+    for n, ok in [(27, True), (28, True), (29, False), (32, False), (33, True)]:
+        res = single_stage_power(n, 0.05, 0.05, true_rates=(0.20,))
+        ref = stats.binom.sf(res.min_responses - 1, n, 0.20)
+        assert res.points[0].power == pytest.approx(ref, abs=1e-12)
+        assert (ref >= 0.8) == ok
