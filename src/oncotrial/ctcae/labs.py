@@ -619,8 +619,10 @@ def explain_lab_grade(
     plan = _resolve_unit(lt, unit)
     key, factor, converted = plan.key, plan.factor, plan.converted
     arrays = {k: np.array([x * factor]) for k, x in numbers.items()}
-    if _implausible(lt, plan.to_canonical, *arrays.values())[0]:
-        spec = ANALYTES[lt.analyte]
+    spec = ANALYTES[lt.analyte]
+    canonical = [x * factor * plan.to_canonical for x in numbers.values() if not math.isnan(x)]
+    if any(c > spec.high or c < spec.low or (c == spec.low and not spec.low_inclusive)
+           for c in canonical):
         shown = ", ".join(f"{k} {_fmt(x)}" for k, x in numbers.items() if not math.isnan(x))
         raise ImplausibleValueError(
             f"{lt.name}: {shown} ({unit}) is not physically possible for {spec.label}.",
