@@ -138,7 +138,8 @@ class TimeToResponseSummary:
         """One line: ``time to response: 3 responders, median 1.9 months (range 1.8-3.7)``."""
         if not self.n:
             return "time to response: no responders"
-        return (f"time to response: {self.n} responders, median {_months(self.median_months)} "
+        noun = "responder" if self.n == 1 else "responders"
+        return (f"time to response: {self.n} {noun}, median {_months(self.median_months)} "
                 f"months (range {_months(self.min_months)}-{_months(self.max_months)})")
 
 

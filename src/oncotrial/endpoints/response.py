@@ -48,6 +48,10 @@ class ResponseOutcome:
     ne_reason: str | None
     reason: str
 
+    def summary(self) -> str:
+        """One line: the subject, the confirmed BOR and why."""
+        return f"{self.subject_id}: BOR {self.bor.response.value}; {self.reason}"
+
 
 def derive_response(
     subject: SubjectData,

@@ -30,6 +30,13 @@ class AnalysisSets:
     safety: bool
     reason: str
 
+    def summary(self) -> str:
+        """One line: the sets the subject is in, and why."""
+        names = [n for n, on in (("enrolled", self.enrolled), ("FAS", self.fas),
+                                 ("response-evaluable", self.response_evaluable),
+                                 ("safety", self.safety)) if on]
+        return f"{self.subject_id}: {', '.join(names) or 'no analysis set'} ({self.reason})"
+
 
 def derive_analysis_sets(subject: SubjectData, *, cutoff: date) -> AnalysisSets:
     """Which analysis sets a subject belongs to at the data cut-off (``endpoints.md`` section 1).

@@ -104,6 +104,13 @@ class TimeToEvent:
         """True when the subject is censored, not an event."""
         return not self.event
 
+    def summary(self) -> str:
+        """One line: ``PFS S01: censored, 57 days (3.1 row 7): censored at ...``."""
+        outcome = "event" if self.event else "censored"
+        unit = "day" if self.days == 1 else "days"
+        return (f"{self.endpoint} {self.subject_id}: {outcome}, {self.days} {unit} "
+                f"({self.rule}): {self.reason}")
+
 
 def derive_time_origin(
     subject: SubjectData, *, cutoff: date, origin: TimeOrigin = TimeOrigin.FIRST_DOSE
