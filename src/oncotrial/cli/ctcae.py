@@ -79,7 +79,9 @@ def import_(
     """Read NCI's CTCAE v5.0 spreadsheet (MedDRA Code, MedDRA SOC, CTCAE Term, Grade 1-5,
     Definition, Navigational Note) and write the whole dictionary as JSON."""
     rows = _read_xlsx(file, sheet)
-    dictionary = parse_ctcae_rows(rows, lab_terms=[lab_term(t).ctcae_term for t in lab_terms()])
+    graded = [lab_term(t) for t in lab_terms()]
+    dictionary = parse_ctcae_rows(rows, lab_terms=[t.ctcae_term for t in graded
+                                                   if not t.not_gradable])
     out.write_text(dictionary.to_json(), encoding="utf-8")
     socs = len({t.soc for t in dictionary})
     _console().print(f"Imported {len(dictionary)} CTCAE v5.0 terms in {socs} SOCs from {file} "

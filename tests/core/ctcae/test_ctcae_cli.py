@@ -36,17 +36,21 @@ def test_import_reads_an_nci_style_spreadsheet(tmp_path: Path) -> None:
          None],
         [10001760, "Skin and subcutaneous tissue disorders", "Alopecia", "Hair loss <50%",
          "Hair loss >=50%", "-", "-", "-", "Hair loss.", None, None],
+        [10020635, "Metabolism and nutrition disorders", "Hyperglycemia", "Abnormal glucose",
+         "Oral agent", "Insulin", "Life-threatening", "Death", "High glucose.", None, None],
     ])
     out = tmp_path / "terms.json"
     result = runner.invoke(build_app(), ["ctcae", "import", str(xlsx), "--out", str(out)])
     assert result.exit_code == 0, result.output
-    assert "Imported 2 CTCAE v5.0 terms" in result.output
+    assert "Imported 3 CTCAE v5.0 terms" in result.output
     doc = json.loads(out.read_text(encoding="utf-8"))
     anemia = next(t for t in doc["terms"] if t["term"] == "Anemia")
     assert anemia["meddra_code"] == "10002272" and anemia["lab_graded"] is True
+    hyperglycemia = next(t for t in doc["terms"] if t["term"] == "Hyperglycemia")
+    assert hyperglycemia["lab_graded"] is False  # CTCAE v5.0 grades it by the intervention
     listed = runner.invoke(build_app(), ["ctcae", "terms", "--dictionary", str(out)])
     assert listed.exit_code == 0, listed.output
-    assert "Alopecia" in listed.output and "2 of 2 terms" in listed.output
+    assert "Alopecia" in listed.output and "3 of 3 terms" in listed.output
 
 
 def test_import_of_a_spreadsheet_without_the_nci_columns_exits_2(tmp_path: Path,
