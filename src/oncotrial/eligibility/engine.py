@@ -303,7 +303,7 @@ def _eval_compare(rule: CompareRule, ctx: Context) -> Outcome:
 _PLANS: dict[int, tuple[object, Any]] = {}
 
 
-def _plan(rule: Rule, build: Callable[[], Any]) -> Any:
+def _plan(rule: object, build: Callable[[], Any]) -> Any:
     entry = _PLANS.get(id(rule))
     if entry is not None and entry[0] is rule:
         return entry[1]
@@ -476,8 +476,104 @@ def _evaluate(rule: Rule, ctx: Context) -> Outcome:
     return _EVALUATORS[rule.kind](rule, ctx)
 
 
+# --- compiled evaluation ----------------------------------------------------------------------
+# Screening many records evaluates the same rules again and again, so each criterion's rule
+# tree is turned once into nested closures with its constants bound. They give exactly the
+# outcomes of the functions above (a test compares both on every example).
+
+Compiled = Callable[[Context], Outcome]
+_MET, _NOT_MET = VerdictStatus.MET, VerdictStatus.NOT_MET
+_TESTS: dict[str, Callable[[float, float], bool]] = {
+    ">=": lambda a, b: a >= b or math.isclose(a, b, rel_tol=_TOLERANCE, abs_tol=1e-12),
+    ">": lambda a, b: a > b and not math.isclose(a, b, rel_tol=_TOLERANCE, abs_tol=1e-12),
+    "<=": lambda a, b: a <= b or math.isclose(a, b, rel_tol=_TOLERANCE, abs_tol=1e-12),
+    "<": lambda a, b: a < b and not math.isclose(a, b, rel_tol=_TOLERANCE, abs_tol=1e-12),
+}
+
+
+def _compile_compare_value(rule: CompareRule) -> Compiled:
+    field_name, limit = rule.field, rule.value
+    assert limit is not None
+    unit, fixed_text = _value_plan(rule)
+    test = _TESTS[rule.op]
+    yes, no = _PASS_WORDS[rule.op], _FAIL_WORDS[rule.op]
+
+    def run(ctx: Context) -> Outcome:
+        value = ctx.get(field_name)
+        if type(value) is not FieldValue:
+            return _eval_compare(rule, ctx)  # missing or none: the general path words it
+        number = value.value
+        if unit is not None and value.unit is not None and value.unit != unit:
+            number = convert(number, value.unit, unit,  # type: ignore[arg-type]
+                             analyte=_analyte_for(field_name))
+        if test(number, limit):  # type: ignore[arg-type]
+            return Outcome(_MET, lambda: f"{value.text} is {yes} {fixed_text}.")
+        return Outcome(_NOT_MET, lambda: f"{value.text} is {no} {fixed_text}.")
+
+    return run
+
+
+def _compile_all_of(rule: AllOfRule) -> Compiled:
+    parts = [(sub, _compile(sub)) for sub in rule.rules]
+
+    def run(ctx: Context) -> Outcome:
+        outcomes = [(sub, fn(ctx)) for sub, fn in parts]
+        for _, outcome in outcomes:
+            if outcome.status is not _MET or outcome.warnings:
+                return _combine(outcomes, _ALL_OF_ORDER, " ")
+        return Outcome(_MET, lambda: " ".join(_labelled(r, o) for r, o in outcomes))
+
+    return run
+
+
+def _compile_any_of(rule: AnyOfRule) -> Compiled:
+    parts = [(sub, _compile(sub)) for sub in rule.rules]
+
+    def run(ctx: Context) -> Outcome:
+        tried = []
+        for sub, fn in parts:
+            outcome = fn(ctx)
+            if outcome.status is _MET:
+                return Outcome(_MET, partial(_labelled, sub, outcome), (), outcome.warnings)
+            tried.append((sub, outcome))
+        combined = _combine(tried, _ANY_OF_ORDER, " Or: ")
+
+        def reason() -> str:
+            joined = " Or: ".join(reason_text(o.reason) for _, o in tried)
+            if combined.status is _NOT_MET:
+                return f"Neither alternative holds. {joined}"
+            return joined
+
+        return Outcome(combined.status, reason, combined.missing, combined.warnings)
+
+    return run
+
+
+def _compile(rule: Rule) -> Compiled:
+    if isinstance(rule, AllOfRule):
+        return _compile_all_of(rule)
+    if isinstance(rule, AnyOfRule):
+        return _compile_any_of(rule)
+    if isinstance(rule, CompareRule) and rule.value is not None:
+        return _compile_compare_value(rule)
+    evaluator = _EVALUATORS[rule.kind]
+    return partial(evaluator, rule)
+
+
+def _compiled_criteria(protocol: Protocol) -> list[tuple[Criterion, str, Compiled]]:
+    """The protocol's criteria with their compiled rules (built once per protocol object)."""
+
+    def build() -> list[tuple[Criterion, str, Compiled]]:
+        plan = [(c, "inclusion", _compile(c.rule)) for c in protocol.criteria.inclusion]
+        plan += [(c, "exclusion", _compile(c.rule)) for c in protocol.criteria.exclusion]
+        return plan
+
+    result: list[tuple[Criterion, str, Compiled]] = _plan(protocol, build)
+    return result
+
+
 def evaluate_criterion(criterion: Criterion, ctx: Context, kind: str) -> Verdict:
-    """Evaluate one criterion's rule into a :class:`Verdict`."""
+    """Evaluate one criterion's rule into a :class:`Verdict` (uncompiled reference path)."""
     ctx.criterion_id = criterion.id
     outcome = _evaluate(criterion.rule, ctx)
     return Verdict(criterion.id, criterion.title, kind, outcome.status, outcome.missing,
@@ -540,8 +636,9 @@ def screen(
     ctx = Context(record, on=on, first_dose_on=first_dose,
                   age_reference=proto.enrolment.age_reference)
     verdicts: dict[str, Verdict] = {}
-    for criterion in proto.criteria.inclusion:
-        verdicts[criterion.id] = evaluate_criterion(criterion, ctx, "inclusion")
-    for criterion in proto.criteria.exclusion:
-        verdicts[criterion.id] = evaluate_criterion(criterion, ctx, "exclusion")
+    for criterion, kind, run in _compiled_criteria(proto):
+        ctx.criterion_id = criterion.id
+        outcome = run(ctx)
+        verdicts[criterion.id] = Verdict(criterion.id, criterion.title, kind, outcome.status,
+                                         outcome.missing, outcome.warnings, outcome.reason)
     return ScreeningResult(record.patient_id, proto.study.registry_id, on, first_dose, verdicts)

@@ -179,3 +179,51 @@ def test_a_longer_qtc_never_turns_not_met_into_met(qt: int, extra: int) -> None:
         statuses.append(screen(base.model_copy(update={"cardiac": cardiac}),
                                on=ON).verdicts["I12"].status)
     assert not (statuses[0] == "not_met" and statuses[1] == "met")
+
+
+@pytest.mark.parametrize("name", ["eligible", "not_eligible", "incomplete"])
+def test_compiled_rules_give_the_reference_outcomes(name: str) -> None:
+    """The compiled fast path and the plain evaluator agree on status, reason and missing."""
+    from oncotrial.eligibility.engine import evaluate_criterion
+    from oncotrial.eligibility.fields import Context
+    from oncotrial.protocol import load_bundled_protocol
+
+    protocol = load_bundled_protocol()
+    record = example_record(name)
+    result = screen(record, protocol, on=ON)
+    ctx = Context(record, on=ON, first_dose_on=result.first_dose_on,
+                  age_reference=protocol.enrolment.age_reference)
+    for criterion in protocol.criteria.all():
+        kind = "inclusion" if criterion.id.startswith("I") else "exclusion"
+        reference = evaluate_criterion(criterion, ctx, kind)
+        assert result.verdicts[criterion.id] == reference
+        assert result.verdicts[criterion.id].reason == reference.reason
+
+
+def test_compare_unit_must_fit_the_field() -> None:
+    """A protocol rule with a unit of another analyte fails when the protocol loads."""
+    from pydantic import TypeAdapter, ValidationError
+
+    from oncotrial.protocol.rules import Rule
+
+    adapter: TypeAdapter[Any] = TypeAdapter(Rule)
+    ok = adapter.validate_python({"kind": "compare", "field": "anc", "op": ">=", "value": 1500,
+                                  "unit": "/mm3"})
+    assert ok.unit == "/mm3"
+    with pytest.raises(ValidationError, match="not a unit of anc"):
+        adapter.validate_python({"kind": "compare", "field": "anc", "op": ">=", "value": 1.0,
+                                 "unit": "g/L"})
+
+
+def test_limit_in_another_unit_is_converted(eligible: ScreeningRecord) -> None:
+    """A protocol may state ANC >= 1500 /mm3; a result in 10^9/L is converted before comparing."""
+    from oncotrial.protocol import load_bundled_protocol
+
+    protocol = load_bundled_protocol()
+    data = protocol.model_dump(mode="python")
+    first = data["criteria"]["inclusion"][10]["rule"]["rules"][0]
+    first.update({"value": 2200, "unit": "/mm3"})
+    changed = type(protocol).model_validate(data)
+    verdict = screen(eligible, changed, on=ON).verdicts["I11"]
+    assert verdict.status == "not_met"  # 2.1 x 10^9/L = 2100 /mm3 < 2200
+    assert "below the required 2200 cells/uL" in verdict.reason
