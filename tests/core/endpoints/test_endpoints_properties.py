@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 from datetime import date, timedelta
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from oncotrial.endpoints import (
@@ -30,6 +30,7 @@ from oncotrial.endpoints import (
     TherapyType,
     TumourAssessment,
     analyze_endpoints,
+    check_dataset,
     derive_os,
     derive_pfs,
     dump_exchange,
@@ -173,3 +174,27 @@ def test_exchange_format_round_trips(subject_list: list[SubjectData], fmt: str) 
     """dump_exchange then parse_exchange gives an equal data set (CSV and JSON)."""
     original = _dataset(subject_list)
     assert parse_exchange(dump_exchange(original, fmt=fmt)) == original
+
+
+@relaxed
+@given(subject=subjects(), days=st.integers(0, 700))
+def test_every_primary_pfs_event_is_an_s1_event_on_the_same_date(
+    subject: SubjectData, days: int
+) -> None:
+    """S1 only removes censoring rules (7 and 10), so it keeps every primary event."""
+    cutoff = cutoff_for(subject, days)
+    primary = derive_pfs(subject, cutoff=cutoff)
+    s1 = derive_pfs(subject, cutoff=cutoff, variant=PfsVariant.S1)
+    if primary.event:
+        assert (s1.event, s1.end_on) == (True, primary.end_on)
+    assert s1.end_on >= primary.end_on or s1.event
+
+
+@relaxed
+@given(subject=subjects(), days=st.integers(0, 700))
+def test_pfs_never_ends_after_os(subject: SubjectData, days: int) -> None:
+    """With consistent records (nothing dated after death), PFS ends on or before OS."""
+    assume(not any(f.code == "EP001"
+                   for f in check_dataset(_dataset([subject]))))
+    cutoff = cutoff_for(subject, days)
+    assert derive_pfs(subject, cutoff=cutoff).end_on <= derive_os(subject, cutoff=cutoff).end_on
