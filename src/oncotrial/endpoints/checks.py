@@ -28,7 +28,8 @@ def check_dataset(dataset: Dataset) -> list[Finding]:
     * ``EP005`` a new-lesion date is after its assessment date;
     * ``EP006`` more than one death recorded;
     * ``EP007`` a baseline assessment is dated after the first dose;
-    * ``EP008`` two post-baseline assessments share a date with different responses.
+    * ``EP008`` two post-baseline assessments share a date with different responses;
+    * ``EP009`` a record names a subject who is not in ``subjects`` (it is left out).
 
     Never raises for bad data.
 
@@ -46,6 +47,17 @@ def check_dataset(dataset: Dataset) -> list[Finding]:
     A record cannot follow death; correct the date of the record or of the death.
     """
     findings: list[Finding] = []
+    known = {s.subject_id for s in dataset.subjects}
+    domains = (("dosing", dataset.dosing), ("tumour_assessments", dataset.assessments),
+               ("deaths", dataset.deaths), ("contacts", dataset.contacts),
+               ("new_anticancer_therapy", dataset.new_therapies),
+               ("discontinuations", dataset.discontinuations))
+    for name, records in domains:
+        for sid in sorted({r.subject_id for r in records} - known):
+            findings.append(Finding(
+                "EP009", f"{name}.subject_id",
+                f"Subject {sid} has {name} records but is not in subjects, so they are left "
+                "out of every endpoint. Add the subject, or correct the identifier."))
     for sid, s in dataset.by_subject().items():
         def add(code: str, field: str, text: str, _sid: str = sid) -> None:
             findings.append(Finding(code, field, f"Subject {_sid}: {text}"))

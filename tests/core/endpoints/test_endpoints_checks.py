@@ -55,6 +55,8 @@ CASES = [
      ["EP006"]),
     ("baseline after the first dose", {"assessments": (TumourAssessment(
         "S1", date(2026, 1, 9), None, baseline=True),)}, ["EP007"]),
+    ("a record of an unknown subject", {"deaths": (Death("S9", date(2026, 3, 20)),)},
+     ["EP009"]),
     ("two responses on one day", {"assessments": (BASE, TumourAssessment(
         "S1", date(2026, 3, 2), Response.SD), TumourAssessment(
         "S1", date(2026, 3, 2), Response.PD))}, ["EP008"]),
