@@ -306,20 +306,58 @@ def risk_sets_by_group(
             at_risk=np.ascontiguousarray(at_risk[:, rows]),
             observed=events.sum(axis=0).astype(np.float64),
         )
-    floats = times.values.astype(np.float64, copy=False)
-    pooled = _count_by_sort(floats, event)
-    total = pooled.n_event + pooled.n_censor
-    n_risk = np.cumsum(total[::-1])[::-1]
-    has_event = pooled.n_event > 0
-    event_times = pooled.time[has_event]
-    at_risk = np.empty((n_groups, event_times.size))
-    at_risk[-1] = n_risk[has_event]
-    # Each group but the last: those of the group whose time is not before t. The last group
-    # is what remains of the pooled number at risk.
+    return _risk_sets_by_merge(times.values.astype(np.float64, copy=False), event, group,
+                               n_groups)
+
+
+def _risk_sets_by_merge(
+    floats: FloatArray, event: npt.NDArray[np.bool_], group: IntArray, n_groups: int
+) -> GroupRisk:
+    """Sort each group's keys (time bits and event flag, as in :func:`_count_by_sort`), then
+    merge the sorted runs with a stable sort, which is a linear merge of presorted runs
+    (timsort); the merge permutation says which group each sorted subject belongs to."""
+    all_keys = floats.view(np.uint64) << np.uint64(1)
+    all_keys |= event
+    runs = []
+    sizes = np.zeros(n_groups, dtype=np.int64)
+    observed = np.zeros(n_groups)
+    for g in range(n_groups):
+        key = all_keys[group == g]
+        key.sort()
+        runs.append(key)
+        sizes[g] = key.size
+        observed[g] = np.count_nonzero(key & np.uint64(1))
+    merged = np.concatenate(runs)
+    order = np.argsort(merged, kind="stable")
+    merged = merged[order]
+    tbits = merged >> np.uint64(1)
+    ev = (merged & np.uint64(1)).astype(bool)
+    total = merged.size
+    new = tbits[1:] != tbits[:-1]
+    if new.all():  # all times distinct: each event is its own event time
+        first = np.flatnonzero(ev)
+        d = np.ones(first.size)
+    else:
+        starts = np.flatnonzero(np.concatenate(([True], new)))
+        ends = np.append(starts[1:], total)
+        cum_events = np.concatenate(([0], np.cumsum(ev, dtype=np.int64)))
+        counts = cum_events[ends] - cum_events[starts]
+        has_event = counts > 0
+        first = starts[has_event]
+        d = counts[has_event].astype(np.float64)
+    at_risk = np.empty((n_groups, first.size))
+    at_risk[-1] = total - first
+    # Subjects of group g at risk at a time: the group's size minus those sorted before it.
+    # Runs were concatenated in group order, so a merged position came from group g exactly
+    # when its index in the concatenation falls in the g-th run.
+    bounds = np.cumsum(sizes)
     for g in range(n_groups - 1):
-        own = np.sort(floats[group == g])
-        at_risk[g] = own.size - np.searchsorted(own, event_times, side="left")
+        in_group = order < bounds[g]
+        if g:
+            in_group &= order >= bounds[g - 1]
+        before = np.concatenate(([0], np.cumsum(in_group, dtype=np.int64)))
+        at_risk[g] = sizes[g] - before[first]
         at_risk[-1] -= at_risk[g]
-    observed = np.bincount(group[event], minlength=n_groups).astype(np.float64)
-    return GroupRisk(time=event_times, n_event=pooled.n_event[has_event], at_risk=at_risk,
-                     observed=observed)
+    return GroupRisk(
+        time=tbits[first].view(np.float64), n_event=d, at_risk=at_risk, observed=observed
+    )
