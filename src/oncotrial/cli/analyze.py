@@ -7,6 +7,7 @@ Thin: reads the domain files of a folder (``docs/exchange-format.md``), calls
 from __future__ import annotations
 
 import json
+import sys
 from datetime import date
 from pathlib import Path
 from typing import Annotated
@@ -232,7 +233,8 @@ def analyze(
         }
         typer.echo(json.dumps(payload, indent=2))
         return
-    console = Console(width=160)
+    # A terminal gets its own width; a file or pipe gets lines wide enough for the listing.
+    console = Console() if sys.stdout.isatty() else Console(width=160)
     _print(console, result, source, note)
     if findings:
         console.print(f"[bold]Data findings ({len(findings)})[/bold]: records that contradict "
