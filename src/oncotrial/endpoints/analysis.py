@@ -216,7 +216,7 @@ def _to_months(days: float | None) -> float | None:
     return None if days is None else days / DAYS_PER_MONTH
 
 
-def summarize_time_to_event(
+def _summarize_time_to_event(
     endpoint: str,
     description: str,
     records: list[TimeToEvent],
@@ -336,7 +336,7 @@ def analyze_endpoints(
 
     def tte(name: str, description: str, records: list[TimeToEvent],
             landmarks: tuple[float, ...], conf_type: str) -> TimeToEventSummary:
-        return summarize_time_to_event(name, description, records, landmarks_months=landmarks,
+        return _summarize_time_to_event(name, description, records, landmarks_months=landmarks,
                                        conf_type=conf_type, conf_level=rules.conf_level)
 
     pfs_records = [s.pfs for s in fas if s.pfs is not None]

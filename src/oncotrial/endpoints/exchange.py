@@ -459,7 +459,12 @@ def _native(value: object) -> object:
 
 
 def example_files() -> dict[str, str]:
-    """The bundled example data set (``endpoints/data/example/``) as file contents."""
+    """The bundled example data set (``endpoints/data/example/``) as file contents keyed by
+    file name, ready for :func:`parse_exchange` or to be written to a folder.
+
+    >>> sorted(example_files())[:3]
+    ['contacts.csv', 'deaths.csv', 'discontinuations.csv']
+    """
     folder = resources.files("oncotrial.endpoints").joinpath("data").joinpath("example")
     return {
         entry.name: entry.read_text(encoding="utf-8")

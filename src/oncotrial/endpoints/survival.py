@@ -439,7 +439,20 @@ def derive_os(
 
 def last_known_alive(subject: SubjectData, *, cutoff: date) -> tuple[date, str]:
     """The last date on or before the cut-off where the subject is documented alive, and the
-    record that shows it (``endpoints.md`` section 4). The enrolment date is the fallback."""
+    record that shows it (``endpoints.md`` section 4). The enrolment date is the fallback.
+
+    Records dated after a recorded death are not used; a dosing stretch running past the
+    cut-off shows the subject alive on the cut-off.
+
+    >>> from oncotrial.endpoints.model import Contact, DosingRecord, Subject
+    >>> s = SubjectData(Subject("005", date(2026, 1, 5), True),
+    ...                 dosing=(DosingRecord("005", date(2026, 1, 8), date(2026, 5, 31), 125),),
+    ...                 contacts=(Contact("005", date(2026, 7, 1), "phone call", alive=False),))
+    >>> last_known_alive(s, cutoff=date(2026, 9, 30))
+    (datetime.date(2026, 5, 31), 'dosing')
+    >>> last_known_alive(s, cutoff=date(2026, 3, 1))
+    (datetime.date(2026, 3, 1), 'dosing')
+    """
     candidates: list[tuple[date, str]] = [(subject.subject.enrolled_on, "enrolment")]
     for d in subject.dosing:
         candidates.append((d.start_on, "dosing"))
