@@ -79,8 +79,9 @@ def main() -> None:
     groups = timed("group records by subject", n, ds.by_subject)
     assert isinstance(groups, dict)
     timed("PFS primary", n, lambda: [derive_pfs(s, cutoff=cutoff) for s in groups.values()])
-    timed("PFS primary and S1-S4 (5 derivations)", n, lambda: [derive_pfs(s, cutoff=cutoff, variant=v)
-                                   for s in groups.values() for v in PfsVariant])
+    timed("PFS primary and S1-S4 (5 derivations)", n,
+          lambda: [derive_pfs(s, cutoff=cutoff, variant=v)
+                   for s in groups.values() for v in PfsVariant])
     timed("OS", n, lambda: [derive_os(s, cutoff=cutoff) for s in groups.values()])
     timed("whole endpoint table (analyze_endpoints)", n,
           lambda: analyze_endpoints(ds, cutoff=cutoff))
