@@ -13,7 +13,25 @@ from collections.abc import Sequence
 from oncotrial.clinical.units import check_plausible
 from oncotrial.errors import InputError
 
-__all__ = ["qtc_bazett", "qtc_fridericia"]
+__all__ = ["bazett_formula", "fridericia_formula", "qtc_bazett", "qtc_fridericia"]
+
+
+def bazett_formula(qt_ms: float, heart_rate_bpm: float) -> float:
+    """Bazett on one checked tracing: QT / sqrt(60 / HR), in ms (no validation).
+
+    >>> bazett_formula(400, 60)
+    400.0
+    """
+    return qt_ms / math.sqrt(60.0 / heart_rate_bpm)
+
+
+def fridericia_formula(qt_ms: float, heart_rate_bpm: float) -> float:
+    """Fridericia on one checked tracing: QT / cbrt(60 / HR), in ms (no validation).
+
+    >>> fridericia_formula(400, 60)
+    400.0
+    """
+    return qt_ms / math.cbrt(60.0 / heart_rate_bpm)
 
 
 def _pairs(
@@ -49,7 +67,7 @@ def qtc_bazett(*, qt_ms: float | Sequence[float], heart_rate_bpm: float | Sequen
     >>> round(qtc_bazett(qt_ms=400, heart_rate_bpm=100), 1)
     516.4
     """
-    values = [qt / math.sqrt(60.0 / hr) for qt, hr in _pairs(qt_ms, heart_rate_bpm)]
+    values = [bazett_formula(qt, hr) for qt, hr in _pairs(qt_ms, heart_rate_bpm)]
     return sum(values) / len(values)
 
 
@@ -70,5 +88,5 @@ def qtc_fridericia(
     >>> qtc_fridericia(qt_ms=[410, 420, 430], heart_rate_bpm=[60, 60, 60])
     420.0
     """
-    values = [qt / math.cbrt(60.0 / hr) for qt, hr in _pairs(qt_ms, heart_rate_bpm)]
+    values = [fridericia_formula(qt, hr) for qt, hr in _pairs(qt_ms, heart_rate_bpm)]
     return sum(values) / len(values)

@@ -61,6 +61,11 @@ class CoagulationItem(StrEnum):
     PT_PROLONGATION = "pt_prolongation"
 
 
+# Points by category; StrEnum members hash like their values, so both look up here.
+_ASCITES_POINTS: dict[str, int] = {"none": 1, "mild": 2, "moderate_severe": 3}
+_ENCEPHALOPATHY_POINTS: dict[str, int] = {"none": 1, "grade_1_2": 2, "grade_3_4": 3}
+
+
 @dataclass(frozen=True, slots=True)
 class ChildPughResult:
     """A Child-Pugh score: total points, class and the points of each item."""
@@ -168,8 +173,13 @@ def child_pugh(
     >>> result.points, result.child_pugh_class, result.label
     (8, <ChildPughClass.B: 'B'>, 'B8')
     """
-    ascites_value = _enum_value(Ascites, ascites, "ascites")
-    enceph_value = _enum_value(Encephalopathy, encephalopathy, "encephalopathy")
+    asc = _ASCITES_POINTS.get(ascites)
+    if asc is None:
+        asc = _ASCITES_POINTS[_enum_value(Ascites, ascites, "ascites")]
+    enc = _ENCEPHALOPATHY_POINTS.get(encephalopathy)
+    if enc is None:
+        enc = _ENCEPHALOPATHY_POINTS[_enum_value(Encephalopathy, encephalopathy,
+                                                 "encephalopathy")]
     if normalise_unit(bilirubin.unit) not in ("umol/L", "mg/dL"):
         convert(bilirubin.value, bilirubin.unit, "umol/L", analyte="bilirubin")  # raises
     bili = _bilirubin_points(bilirubin, bilirubin_si_upper_umol_l)
@@ -186,9 +196,6 @@ def child_pugh(
             field="inr",
             hint="Enter the INR (preferred) or the seconds of PT prolongation over control.",
         )
-    asc = {Ascites.NONE: 1, Ascites.MILD: 2, Ascites.MODERATE_SEVERE: 3}[ascites_value]
-    enc = {Encephalopathy.NONE: 1, Encephalopathy.GRADE_1_2: 2,
-           Encephalopathy.GRADE_3_4: 3}[enceph_value]
     points = bili + alb + coag + asc + enc
     klass = ChildPughClass.A if points <= 6 else (ChildPughClass.B if points <= 9
                                                   else ChildPughClass.C)

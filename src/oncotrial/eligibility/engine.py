@@ -513,6 +513,45 @@ def _compile_compare_value(rule: CompareRule) -> Compiled:
     return run
 
 
+def _compile_compare_reference(rule: CompareRule) -> Compiled:
+    """Compile a ULN/LLN-multiple or sex-specific comparison; other cases use the general path."""
+    field_name, factor = rule.field, rule.times_uln or rule.times_lln
+    by_sex = rule.by_sex
+    test = _TESTS[rule.op]
+    yes, no = _PASS_WORDS[rule.op], _FAIL_WORDS[rule.op]
+    which = "ULN" if rule.times_uln is not None else "LLN"
+
+    def run(ctx: Context) -> Outcome:
+        value = ctx.get(field_name)
+        if type(value) is not FieldValue:
+            return _eval_compare(rule, ctx)
+        if by_sex is not None:
+            sex = ctx.record.sex
+            if sex is None:
+                return _eval_compare(rule, ctx)
+            limit = by_sex[sex]
+
+            def limit_text() -> str:
+                unit_shown = f" {value.unit}" if value.unit else ""
+                return f"{fmt_number(limit)}{unit_shown} for {'men' if sex == 'M' else 'women'}"
+        else:
+            ref = value.uln if which == "ULN" else value.lln
+            if ref is None or factor is None:
+                return _eval_compare(rule, ctx)
+            limit = factor * ref
+
+            def limit_text() -> str:
+                shown_unit = display_unit(value.unit)
+                return (f"{factor:g} x {which} = {fmt_number(limit)}"
+                        f"{'' if shown_unit in ('', '%') else ' '}{shown_unit} "
+                        f"({which} {fmt_number(ref)})")
+        if test(value.value, limit):  # type: ignore[arg-type]
+            return Outcome(_MET, lambda: f"{value.text} is {yes} {limit_text()}.")
+        return Outcome(_NOT_MET, lambda: f"{value.text} is {no} {limit_text()}.")
+
+    return run
+
+
 def _compile_all_of(rule: AllOfRule) -> Compiled:
     parts = [(sub, _compile(sub)) for sub in rule.rules]
 
@@ -554,8 +593,10 @@ def _compile(rule: Rule) -> Compiled:
         return _compile_all_of(rule)
     if isinstance(rule, AnyOfRule):
         return _compile_any_of(rule)
-    if isinstance(rule, CompareRule) and rule.value is not None:
-        return _compile_compare_value(rule)
+    if isinstance(rule, CompareRule):
+        if rule.value is not None:
+            return _compile_compare_value(rule)
+        return _compile_compare_reference(rule)
     evaluator = _EVALUATORS[rule.kind]
     return partial(evaluator, rule)
 

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from functools import partial
 from typing import NamedTuple
 
 from oncotrial.clinical.age import age_in_years
-from oncotrial.clinical.ecg import qtc_bazett, qtc_fridericia
+from oncotrial.clinical.ecg import bazett_formula, fridericia_formula
 from oncotrial.clinical.liver import child_pugh
-from oncotrial.clinical.renal import cockcroft_gault
-from oncotrial.clinical.units import Quantity
+from oncotrial.clinical.renal import cockcroft_gault_formula
+from oncotrial.clinical.units import Quantity, convert
 from oncotrial.eligibility.record import LabResult, Lesion, ScreeningRecord
 
 __all__ = [
@@ -198,6 +199,7 @@ class Context:
         self.age_reference = age_reference
         self.criterion_id = criterion_id
         self._cache: dict[str, Resolved] = {}
+        self._labs: dict[str, LabResult | None] | None = None
 
     def reference_date(self, relative_to: str) -> dt.date:
         """The enrolment date or the planned first-dose date."""
@@ -214,14 +216,10 @@ class Context:
     # --- resolution -------------------------------------------------------------------
 
     def _resolve(self, name: str) -> Resolved:
-        resolver = _RESOLVERS.get(name)
-        if resolver is not None:
-            return resolver(self)
-        if name in _LAB_LABELS:
-            return self._lab(name)
-        if name in _SIMPLE_LABELS:
-            return self._simple(name)
-        raise KeyError(f"the eligibility engine cannot resolve field {name!r}")
+        resolver = _DISPATCH.get(name)
+        if resolver is None:
+            raise KeyError(f"the eligibility engine cannot resolve field {name!r}")
+        return resolver(self)
 
     def _simple(self, name: str) -> Resolved:
         path = FIELD_SOURCES[name]
@@ -238,8 +236,11 @@ class Context:
 
     def lab_result(self, name: str) -> LabResult | None:
         """The record's lab result for ``name`` (None when absent)."""
-        result = getattr(self.record.labs, name)
-        return result if isinstance(result, LabResult) else None
+        labs = self._labs
+        if labs is None:
+            source = self.record.labs
+            labs = self._labs = {n: getattr(source, n) for n in _LAB_NAMES}
+        return labs.get(name)
 
     def lab_on(self, result: LabResult) -> dt.date | None:
         """The sample date of a lab result (its own, else the record's lab_date)."""
@@ -255,8 +256,7 @@ class Context:
             when = f" on {on.isoformat()}" if on else ""
             return f"{_LAB_LABELS[name]} {_with_unit(result.value, result.unit)}{when}"
 
-        return FieldValue(result.value, text, unit=result.unit, lln=result.lln, uln=result.uln,
-                          on=on)
+        return FieldValue(result.value, text, result.unit, result.lln, result.uln, on)
 
     def age_reference_date(self) -> tuple[dt.date | None, str]:
         """The date age is taken on, and its name (PN-16: informed consent by default)."""
@@ -378,9 +378,11 @@ def _crcl(ctx: Context) -> Resolved:
         return Missing(tuple(missing))
     on = ctx.lab_on(creat) or ctx.on
     age = age_in_years(r.birth_date, on=on)
-    value = cockcroft_gault(age_years=age, weight_kg=r.weight_kg, sex=r.sex,
-                            creatinine=Quantity(creat.value, creat.unit))
     weight, sex = r.weight_kg, r.sex
+    # The record was checked on reading (plausible values, creatinine units), so the formula
+    # is applied directly; cockcroft_gault() would check everything again.
+    scr_mg_dl = convert(creat.value, creat.unit, "mg/dL", analyte="creatinine")
+    value = cockcroft_gault_formula(age, weight, sex == "F", scr_mg_dl)
 
     def text() -> str:
         return (f"Cockcroft-Gault clearance {value:.1f} mL/min (age {age}, {fmt_number(weight)} "
@@ -414,12 +416,10 @@ def _qtc(formula: str) -> Callable[[Context], Resolved]:
         ecgs = ctx.record.cardiac.ecgs
         if not ecgs:
             return Missing(("cardiac.ecgs",))
-        qts = [e.qt_ms for e in ecgs]
-        hrs = [e.heart_rate_bpm for e in ecgs]
-        if formula == "fridericia":
-            value, name = qtc_fridericia(qt_ms=qts, heart_rate_bpm=hrs), "QTcF"
-        else:
-            value, name = qtc_bazett(qt_ms=qts, heart_rate_bpm=hrs), "QTcB"
+        # Each tracing was checked on reading; average the per-tracing QTc (PN-30).
+        correct = fridericia_formula if formula == "fridericia" else bazett_formula
+        name = "QTcF" if formula == "fridericia" else "QTcB"
+        value = sum(correct(e.qt_ms, e.heart_rate_bpm) for e in ecgs) / len(ecgs)
         on = ctx.record.cardiac.ecg_date
 
         def text() -> str:
@@ -474,6 +474,13 @@ _RESOLVERS: dict[str, Callable[[Context], Resolved]] = {
 }
 
 
+_DISPATCH: dict[str, Callable[[Context], Resolved]] = {
+    **{name: partial(Context._lab, name=name) for name in _LAB_LABELS},
+    **{name: partial(Context._simple, name=name) for name in _SIMPLE_LABELS},
+    **_RESOLVERS,
+}
+
+
 def resolvable_fields() -> frozenset[str]:
     """Every field name this module can resolve."""
-    return frozenset(_RESOLVERS) | frozenset(_LAB_LABELS) | frozenset(_SIMPLE_LABELS)
+    return frozenset(_DISPATCH)
