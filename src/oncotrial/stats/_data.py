@@ -22,6 +22,7 @@ import numpy.typing as npt
 from oncotrial.errors import InputError
 
 __all__ = [
+    "Flags",
     "GroupRisk",
     "StatisticsInputError",
     "SurvivalCounts",
@@ -34,6 +35,9 @@ __all__ = [
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
+# Event flags: booleans, or integer codes already checked to be 0 or 1 (kept as given, so a
+# million int64 codes are not copied into a new array).
+Flags = npt.NDArray[np.bool_] | npt.NDArray[np.int64]
 
 # Whole-number times are counted with bincount when the range of times is at most this many
 # times the number of subjects (plus a floor), so the count array never dwarfs the data.
@@ -132,11 +136,15 @@ def _negative(name: str, arr: npt.NDArray[Any], low: float) -> StatisticsInputEr
     )
 
 
-def as_event(event: Any, n: int, *, name: str = "event") -> npt.NDArray[np.bool_]:
-    """Return ``event`` as a boolean array of length ``n`` (1/True = event, 0/False = censored).
+def as_event(event: Any, n: int, *, name: str = "event") -> Flags:
+    """Check ``event``: ``n`` flags, 1/True for the event and 0/False for a censoring.
 
-    >>> as_event([1, 0, True], 3)
-    array([ True, False,  True])
+    Booleans and integer codes come back as they are (integers as int64); floats as booleans.
+
+    >>> as_event([True, False], 2)
+    array([ True, False])
+    >>> as_event([1, 0, 1], 3)
+    array([1, 0, 1])
     """
     arr = np.asarray(event)
     if arr.ndim != 1 or arr.shape[0] != n:
@@ -166,8 +174,16 @@ def as_event(event: Any, n: int, *, name: str = "event") -> npt.NDArray[np.bool_
             "1 (event) or 0 (censored).",
             field=name, value=arr[position].item(), hint="Code events as 1 and censorings as 0.",
         )
+    if arr.dtype.kind in "iu":
+        codes: npt.NDArray[np.int64] = arr.astype(np.int64, copy=False)
+        return codes
     as_bool: npt.NDArray[np.bool_] = arr.astype(bool)
     return as_bool
+
+
+def _u64(event: Flags) -> npt.NDArray[Any]:
+    """Event flags in a form that can be OR-ed into uint64 keys without a copy."""
+    return event.view(np.uint64) if event.dtype == np.int64 else event
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,36 +206,56 @@ class GroupRisk:
     observed: FloatArray
 
 
-def _integer_view(times: Times) -> tuple[IntArray, int, int] | None:
-    """Times as int64 (with min and max) if whole numbers in a range small enough for bincount."""
+_CHUNK = 1 << 16  # subjects per block in the counting loop: the block stays in cache
+
+
+def _count_whole(
+    times: Times, event: Flags, group: IntArray | None, n_groups: int
+) -> tuple[npt.NDArray[np.int64], int] | None:
+    """Counts per (time, group, event) cell for whole-number times, or None if the times are
+    not all whole numbers or span too wide a range for a count array.
+
+    The cell of a subject is ``((time - origin) * groups + group) * 2 + event``. Blocks of
+    subjects are coded and counted with :func:`numpy.bincount` while they are in cache, so
+    the data are read once; float times are checked to be whole in the same loop.
+    Returns the counts as an array of shape (span, groups, 2) and the origin.
+    """
     span = times.high - times.low
     if span > max(_BINCOUNT_RANGE_FACTOR * times.size, _BINCOUNT_RANGE_FLOOR):
         return None
     values = times.values
-    if values.dtype.kind == "i":
-        ints: IntArray = values  # type: ignore[assignment]
-    else:
+    is_float = values.dtype.kind == "f"
+    if is_float:
         head = values[:1024]
         if not np.array_equal(head, np.floor(head)):
             return None  # cheap early exit for continuous times
-        ints = values.astype(np.int64)
-        if not np.array_equal(ints, values):
-            return None
-    return ints, int(times.low), int(times.high)
+    low, high = int(times.low), int(times.high)
+    origin = low if low > high - low else 0  # times near zero (days) need no shift
+    cells = high - origin + 1
+    factor = 2 * n_groups
+    size = cells * factor
+    counts = np.zeros(size, dtype=np.int64)
+    for start in range(0, values.shape[0], _CHUNK):
+        stop = start + _CHUNK
+        block = values[start:stop]
+        if is_float:
+            key = block.astype(np.int64)
+            if not np.array_equal(key, block):
+                return None
+            if factor != 1:
+                key *= factor
+        else:
+            key = np.multiply(block, factor, dtype=np.int64)
+        if origin:
+            key -= origin * factor
+        if group is not None and n_groups > 1:
+            key += group[start:stop] << 1
+        key |= event[start:stop]
+        counts += np.bincount(key, minlength=size)
+    return counts.reshape(cells, n_groups, 2), origin
 
 
-def _offset_key(ints: IntArray, low: int, high: int, factor: int) -> tuple[IntArray, int]:
-    """A fresh int64 array of ``(time - origin) * factor``; times near zero (days) keep their
-    value, so no subtraction pass is spent on them."""
-    origin = low if low > high - low else 0
-    if origin:
-        key = ints - origin
-        key *= factor
-        return key, origin
-    return ints * factor, origin
-
-
-def count_events(times: Times, event: npt.NDArray[np.bool_]) -> SurvivalCounts:
+def count_events(times: Times, event: Flags) -> SurvivalCounts:
     """Tabulate events and censorings per distinct time.
 
     >>> c = count_events(as_time([2, 1, 2, 5]), np.array([True, False, True, False]))
@@ -229,36 +265,26 @@ def count_events(times: Times, event: npt.NDArray[np.bool_]) -> SurvivalCounts:
     >>> c.time.tolist(), c.n_event.tolist(), c.n_censor.tolist()
     ([0.5, 1.0, 2.5], [1.0, 0.0, 1.0], [0.0, 1.0, 1.0])
     """
-    whole = _integer_view(times)
+    whole = _count_whole(times, event, None, 1)
     if whole is not None:
-        return _count_by_bincount(*whole, event)
+        cells, origin = whole
+        total = cells[:, 0, 0] + cells[:, 0, 1]
+        present = np.flatnonzero(total)
+        return SurvivalCounts(
+            time=(present + origin).astype(np.float64),
+            n_event=cells[present, 0, 1].astype(np.float64),
+            n_censor=cells[present, 0, 0].astype(np.float64),
+        )
     return _count_by_sort(times.values.astype(np.float64, copy=False), event)
 
 
-def _count_by_bincount(ints: IntArray, low: int, high: int, event: npt.NDArray[np.bool_]
-                       ) -> SurvivalCounts:
-    # One pass: code = 2 * (time - origin) + event, so even cells count censorings and odd
-    # cells count events. Times near zero (days) need no shift.
-    key, origin = _offset_key(ints, low, high, 2)
-    key |= event
-    span = high - origin + 1
-    cells = np.bincount(key, minlength=2 * span).reshape(span, 2)
-    total = cells[:, 0] + cells[:, 1]
-    present = np.flatnonzero(total)
-    return SurvivalCounts(
-        time=(present + origin).astype(np.float64),
-        n_event=cells[present, 1].astype(np.float64),
-        n_censor=cells[present, 0].astype(np.float64),
-    )
-
-
-def _count_by_sort(time: FloatArray, event: npt.NDArray[np.bool_]) -> SurvivalCounts:
+def _count_by_sort(time: FloatArray, event: Flags) -> SurvivalCounts:
     # For non-negative doubles the IEEE-754 bit pattern, read as an unsigned integer, sorts in
     # the same order as the number. Shifting left by one drops the sign bit (so -0.0 and +0.0
     # become the same key) and frees bit 0 for the event flag: one sort of plain integers
     # carries each event flag with its time, without an argsort.
     key = time.view(np.uint64) << np.uint64(1)
-    key |= event
+    key |= _u64(event)
     key.sort()
     tbits = key >> np.uint64(1)
     ev = (key & np.uint64(1)).astype(np.float64)
@@ -276,7 +302,7 @@ def _count_by_sort(time: FloatArray, event: npt.NDArray[np.bool_]) -> SurvivalCo
 
 def risk_sets_by_group(
     times: Times,
-    event: npt.NDArray[np.bool_],
+    event: Flags,
     group: IntArray,
     n_groups: int,
 ) -> GroupRisk:
@@ -287,14 +313,9 @@ def risk_sets_by_group(
     >>> r.time.tolist(), r.n_event.tolist(), r.at_risk.tolist(), r.observed.tolist()
     ([1.0, 2.0], [1.0, 2.0], [[2.0, 1.0], [2.0, 2.0]], [2.0, 1.0])
     """
-    whole = _integer_view(times)
+    whole = _count_whole(times, event, group, n_groups)
     if whole is not None:
-        ints, low, high = whole
-        key, origin = _offset_key(ints, low, high, 2 * n_groups)
-        span = high - origin + 1
-        key += group << 1
-        key |= event
-        cells = np.bincount(key, minlength=2 * n_groups * span).reshape(span, n_groups, 2)
+        cells, origin = whole
         events = cells[:, :, 1]
         total = (cells[:, :, 0] + events).T.astype(np.float64)  # (groups, span)
         at_risk = np.cumsum(total[:, ::-1], axis=1)[:, ::-1]
@@ -311,13 +332,13 @@ def risk_sets_by_group(
 
 
 def _risk_sets_by_merge(
-    floats: FloatArray, event: npt.NDArray[np.bool_], group: IntArray, n_groups: int
+    floats: FloatArray, event: Flags, group: IntArray, n_groups: int
 ) -> GroupRisk:
     """Sort each group's keys (time bits and event flag, as in :func:`_count_by_sort`), then
     merge the sorted runs with a stable sort, which is a linear merge of presorted runs
     (timsort); the merge permutation says which group each sorted subject belongs to."""
     all_keys = floats.view(np.uint64) << np.uint64(1)
-    all_keys |= event
+    all_keys |= _u64(event)
     runs = []
     sizes = np.zeros(n_groups, dtype=np.int64)
     observed = np.zeros(n_groups)

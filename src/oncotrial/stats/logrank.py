@@ -27,6 +27,7 @@ import pandas as pd
 from scipy import stats
 
 from oncotrial.stats._data import (
+    Flags,
     StatisticsInputError,
     Times,
     as_event,
@@ -181,7 +182,7 @@ def log_rank(time: Any, event: Any, group: Any, *, strata: Any = None) -> LogRan
 
 
 def _one_stratum(
-    time: Times, event: npt.NDArray[np.bool_], group: npt.NDArray[np.int64],
+    time: Times, event: Flags, group: npt.NDArray[np.int64],
     n_groups: int,
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64]]:
     risk = risk_sets_by_group(time, event, group, n_groups)

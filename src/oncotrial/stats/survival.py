@@ -568,6 +568,6 @@ def median_follow_up(
     _z(conf_level)
     t = as_time(time)
     e = as_event(event, t.size)
-    counts = count_events(t, ~e)
+    counts = count_events(t, np.logical_not(e))
     fit = _from_counts(counts.time, counts.n_event, counts.n_censor, ctype, conf_level)
     return fit.quantile(0.5)
