@@ -242,12 +242,14 @@ def _count_whole(
             key = block.astype(np.int64)
             if not np.array_equal(key, block):
                 return None
-            if factor != 1:
-                key *= factor
+            if origin:
+                key -= origin
+            key *= factor
+        elif origin:  # subtract first, so large times (epoch seconds) cannot overflow
+            key = block - origin
+            key *= factor
         else:
             key = np.multiply(block, factor, dtype=np.int64)
-        if origin:
-            key -= origin * factor
         if group is not None and n_groups > 1:
             key += group[start:stop] << 1
         key |= event[start:stop]

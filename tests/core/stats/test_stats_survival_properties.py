@@ -272,3 +272,15 @@ def test_log_rank_needs_two_groups_and_a_label_per_subject() -> None:
     with pytest.raises(StatisticsInputError) as info:
         log_rank([1, 2, 3], [1, 1, 0], ["a", "b"])
     assert info.value.field == "group"
+
+
+def test_large_whole_number_times_are_counted_without_overflow() -> None:
+    """Epoch-like integer times near 2^62 with a small spread give the same curve as the same
+    times counted from zero (the counting shifts to the earliest time first)."""
+    base = 2**62
+    offsets = np.array([3, 1, 2, 2, 5])
+    events = [1, 0, 1, 1, 0]
+    shifted = kaplan_meier(base + offsets, events)
+    plain = kaplan_meier(offsets, events)
+    np.testing.assert_array_equal(shifted.survival, plain.survival)
+    np.testing.assert_array_equal(shifted.n_risk, plain.n_risk)
