@@ -246,7 +246,7 @@ def _count_whole(
                 key -= origin
             key *= factor
         elif origin:  # subtract first, so large times (epoch seconds) cannot overflow
-            key = block - origin
+            key = np.subtract(block, origin, dtype=np.int64)
             key *= factor
         else:
             key = np.multiply(block, factor, dtype=np.int64)
