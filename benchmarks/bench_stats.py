@@ -94,20 +94,20 @@ def main() -> None:
     group = data["group"]
     lrep = min(args.repeat, 3)
     print(f"n = {args.n:,} subjects; best of {args.repeat} (lifelines best of {lrep})")
-    print(f"{'task':<44} {'distinct':>9} {'oncotrial':>11} {'lifelines':>11} {'speed-up':>9}")
+    print(f"{'task':<52} {'distinct':>9} {'oncotrial':>11} {'lifelines':>11} {'speed-up':>9}")
     for label in ("continuous", "whole days (int64)", "whole days (float64)"):
         t, e = data[label]
         distinct = np.unique(t).size
         ours_t, ours_med = best_of(lambda t=t, e=e: ours_km(t, e), args.repeat)
         ll_t, ll_med = best_of(lambda t=t, e=e: lifelines_km(t, e), lrep)
         agree = "" if ours_med == ll_med else f"  (medians differ: {ours_med} vs {ll_med})"
-        print(f"{'Kaplan-Meier + CIs + median, ' + label:<44} {distinct:>9,} "
+        print(f"{'Kaplan-Meier + CIs + median, ' + label:<52} {distinct:>9,} "
               f"{1000 * ours_t:>9.1f}ms {1000 * ll_t:>9.1f}ms {ll_t / ours_t:>8.1f}x{agree}")
         ours_t, ours_chi = best_of(lambda t=t, e=e: ours_lr(t, e, group), args.repeat)
         ll_t, ll_chi = best_of(lambda t=t, e=e: lifelines_lr(t, e, group), lrep)
         agree = "" if abs(ours_chi - ll_chi) < 1e-6 * max(1.0, ll_chi) else (
             f"  (chi-squared differs: {ours_chi} vs {ll_chi})")
-        print(f"{'log-rank, 2 groups, ' + label:<44} {distinct:>9,} "
+        print(f"{'log-rank, 2 groups, ' + label:<52} {distinct:>9,} "
               f"{1000 * ours_t:>9.1f}ms {1000 * ll_t:>9.1f}ms {ll_t / ours_t:>8.1f}x{agree}")
 
 
