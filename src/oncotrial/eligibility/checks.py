@@ -99,33 +99,41 @@ def hbv_control(params: Mapping[str, Any], ctx: Context) -> Outcome:
     if load is None:
         return missing(f"{who}: HBV DNA is needed. {missing_sentence(needed)}", needed)
     limit = float(params["max_iu_per_ml"] if load.unit == "IU/mL" else params["max_copies_per_ml"])
-    when = f" on {_iso(load.collected_on)}" if load.collected_on else ""
-    assay = f", {load.assay}" if load.assay else ""
-    shown = ("undetectable" if load.below_detection
-             else f"{fmt_number(load.value)} {load.unit}")
-    dna_text = f"HBV DNA {shown}{when}{assay}"
+
+    def dna_text() -> str:
+        when = f" on {_iso(load.collected_on)}" if load.collected_on else ""
+        assay = f", {load.assay}" if load.assay else ""
+        shown = ("undetectable" if load.below_detection
+                 else f"{fmt_number(load.value)} {load.unit}")
+        return f"HBV DNA {shown}{when}{assay}"
+
     warnings: tuple[str, ...] = ()
     if not load.below_detection and 0.8 * limit <= load.value <= 1.2 * limit:
-        warnings = (f"{dna_text} is close to the limit of {fmt_number(limit)} {load.unit}; the "
-                    "unit was compared as reported (PN-23), confirm the assay.",)
+        warnings = (f"{dna_text()} is close to the limit of {fmt_number(limit)} {load.unit}; "
+                    "the unit was compared as reported (PN-23), confirm the assay.",)
     if not load.below_detection and load.value >= limit:
-        return not_met(f"{who}: {dna_text} is not below the required {fmt_number(limit)} "
-                       f"{load.unit} (compared in the unit reported, PN-23).", warnings)
+        return not_met(lambda: f"{who}: {dna_text()} is not below the required "
+                               f"{fmt_number(limit)} {load.unit} (compared in the unit "
+                               "reported, PN-23).", warnings)
     min_days = int(params["antiviral_min_days"])
     start = hep.anti_hbv_therapy_start
     if start is None:
-        return missing(f"{who}, {dna_text}: the start date of anti-HBV therapy is needed "
+        return missing(f"{who}, {dna_text()}: the start date of anti-HBV therapy is needed "
                        f"(at least {min_days} days before enrolment, PN-24). "
                        + missing_sentence(("hepatitis.anti_hbv_therapy_start",)),
                        ("hepatitis.anti_hbv_therapy_start",))
-    days = _days(start, ctx.on)
-    therapy = (f"anti-HBV therapy started {_iso(start)}, {days} days before enrolment on "
-               f"{_iso(ctx.on)}")
+    on = ctx.on
+    days = _days(start, on)
+
+    def therapy() -> str:
+        return (f"anti-HBV therapy started {_iso(start)}, {days} days before enrolment on "
+                f"{_iso(on)}")
+
     if days < min_days:
-        return not_met(f"{who}: {therapy}; at least {min_days} days are required (PN-24).",
-                       warnings)
-    return met(f"{who}: {dna_text} is below {fmt_number(limit)} {load.unit}; {therapy} "
-               f"(at least {min_days} required).", warnings)
+        return not_met(lambda: f"{who}: {therapy()}; at least {min_days} days are required "
+                               "(PN-24).", warnings)
+    return met(lambda: f"{who}: {dna_text()} is below {fmt_number(limit)} {load.unit}; "
+                       f"{therapy()} (at least {min_days} required).", warnings)
 
 
 # --- PN-25: HCV -------------------------------------------------------------------------------
@@ -163,22 +171,26 @@ def hcv_treated(params: Mapping[str, Any], ctx: Context) -> Outcome:
             return missing(f"{rna}: HCV antiviral treatment status is needed. "
                            + missing_sentence(("hepatitis.hcv_antiviral",)),
                            ("hepatitis.hcv_antiviral",))
-        return investigator(f"{rna} and never treated: not automatically eligible; the "
+        return investigator(lambda: f"{rna} and never treated: not automatically eligible; the "
                             "investigator decides (PN-25).")
     if hep.hcv_antiviral == "ongoing":
-        return not_met(f"{rna}, antiviral treatment still ongoing; it must have been completed "
-                       f"at least {min_days} days before enrolment (PN-25).")
+        return not_met(lambda: f"{rna}, antiviral treatment still ongoing; it must have been "
+                               f"completed at least {min_days} days before enrolment (PN-25).")
     end = hep.hcv_antiviral_end
     if end is None:
         return missing(f"{rna}, antivirals completed: the end date is needed. "
                        + missing_sentence(("hepatitis.hcv_antiviral_end",)),
                        ("hepatitis.hcv_antiviral_end",))
-    days = _days(end, ctx.on)
-    text = (f"{rna}, antivirals completed {_iso(end)}, {days} days before enrolment on "
-            f"{_iso(ctx.on)}")
+    on = ctx.on
+    days = _days(end, on)
+
+    def text() -> str:
+        return (f"{rna}, antivirals completed {_iso(end)}, {days} days before enrolment on "
+                f"{_iso(on)}")
+
     if days < min_days:
-        return not_met(f"{text}; at least {min_days} days are required (PN-25).")
-    return met(f"{text} (at least {min_days} required).")
+        return not_met(lambda: f"{text()}; at least {min_days} days are required (PN-25).")
+    return met(lambda: f"{text()} (at least {min_days} required).")
 
 
 # --- PN-36: co-infection ----------------------------------------------------------------------
@@ -223,12 +235,16 @@ def cns_metastases_controlled(params: Mapping[str, Any], ctx: Context) -> Outcom
     if since is None:
         return missing("Treated CNS metastases: the date from which they are stable is needed. "
                        + missing_sentence(("cns_stable_since",)), ("cns_stable_since",))
-    days = _days(since, ctx.on)
-    text = (f"Treated CNS metastases stable since {_iso(since)}, {days} days before enrolment "
-            f"on {_iso(ctx.on)}")
+    on = ctx.on
+    days = _days(since, on)
+
+    def text() -> str:
+        return (f"Treated CNS metastases stable since {_iso(since)}, {days} days before "
+                f"enrolment on {_iso(on)}")
+
     if days < min_days:
-        return not_met(f"{text}; at least {min_days} days are required.")
-    return met(f"{text} (at least {min_days} required).")
+        return not_met(lambda: f"{text()}; at least {min_days} days are required.")
+    return met(lambda: f"{text()} (at least {min_days} required).")
 
 
 # --- PN-18: prior lines -----------------------------------------------------------------------
@@ -242,12 +258,15 @@ def prior_systemic_lines(params: Mapping[str, Any], ctx: Context) -> Outcome:
         return missing("The prior therapy history is needed (an empty list if none). "
                        + missing_sentence(("prior_therapies",)), ("prior_therapies",))
     number, regimens = counted
-    listing = f": {'; '.join(regimens)}" if regimens else ""
-    text = (f"{number} prior systemic line{'s' if number != 1 else ''} for advanced HCC ended "
-            f"by progression or intolerance{listing}")
+
+    def text() -> str:
+        listing = f": {'; '.join(regimens)}" if regimens else ""
+        return (f"{number} prior systemic line{'s' if number != 1 else ''} for advanced HCC "
+                f"ended by progression or intolerance{listing}")
+
     if number < min_lines:
-        return not_met(f"{text}; at least {min_lines} are required (PN-18).")
-    return met(f"{text} (at least {min_lines} required).")
+        return not_met(lambda: f"{text()}; at least {min_lines} are required (PN-18).")
+    return met(lambda: f"{text()} (at least {min_lines} required).")
 
 
 # --- PN-20: measurable disease ----------------------------------------------------------------
@@ -264,20 +283,24 @@ def measurable_disease(params: Mapping[str, Any], ctx: Context) -> Outcome:
     if needed or imaging.date is None or imaging.lesions is None:
         return missing(missing_sentence(needed), needed)
     count = ctx.get("measurable_lesion_count")
-    days = _days(imaging.date, ctx.on)
-    scan = f"Scan on {_iso(imaging.date)}, {days} days before enrolment on {_iso(ctx.on)}"
+    scan_date, on = imaging.date, ctx.on
+    days = _days(scan_date, on)
+
+    def scan() -> str:
+        return f"Scan on {_iso(scan_date)}, {days} days before enrolment on {_iso(on)}"
+
     if days < 0:
-        return not_met(f"Scan on {_iso(imaging.date)} is after the enrolment date "
-                       f"{_iso(ctx.on)}.")
+        return not_met(lambda: f"Scan on {_iso(scan_date)} is after the enrolment date "
+                               f"{_iso(on)}.")
     if days > max_days:
-        return not_met(f"{scan}; it must be at most {max_days} days before.")
+        return not_met(lambda: f"{scan()}; it must be at most {max_days} days before.")
     if not isinstance(count, FieldValue):  # pragma: no cover - lesions were checked above
         return missing(missing_sentence(("imaging.lesions",)), ("imaging.lesions",))
-    lesions, number = count.text, as_number(count)
+    number = as_number(count)
     if number < min_lesions:
-        return not_met(f"{scan}: {lesions}; at least {min_lesions} measurable by RECIST 1.1 "
-                       "required (PN-20).")
-    return met(f"{scan} (at most {max_days}): {lesions}.")
+        return not_met(lambda: f"{scan()}: {count.text}; at least {min_lesions} measurable by "
+                               "RECIST 1.1 required (PN-20).")
+    return met(lambda: f"{scan()} (at most {max_days}): {count.text}.")
 
 
 # --- PN-40: CDK4/6 ----------------------------------------------------------------------------
@@ -305,8 +328,8 @@ def no_prior_cdk46_inhibitor(params: Mapping[str, Any], ctx: Context) -> Outcome
         if found or "cdk4/6" in words:
             hits.append(f"{therapy.regimen} ({', '.join(found) or 'CDK4/6 inhibitor'})")
     if hits:
-        return not_met(f"Prior CDK4/6 inhibitor: {'; '.join(hits)}.")
-    return met(f"No CDK4/6 inhibitor among {len(therapies)} prior therap"
+        return not_met(lambda: f"Prior CDK4/6 inhibitor: {'; '.join(hits)}.")
+    return met(lambda: f"No CDK4/6 inhibitor among {len(therapies)} prior therap"
                f"{'y' if len(therapies) == 1 else 'ies'}.")
 
 
@@ -352,12 +375,12 @@ def no_recent_other_malignancy(params: Mapping[str, Any], ctx: Context) -> Outco
             excluded.append(f"{item.diagnosis} ({_iso(latest)})")
     window = f"within {years} years (after {_iso(cutoff)})"
     if excluded:
-        return not_met(f"Other malignancy {window}: {'; '.join(excluded)}.")
+        return not_met(lambda: f"Other malignancy {window}: {'; '.join(excluded)}.")
     if unknown:
-        return investigator(f"Other malignancy without a date: {'; '.join(unknown)}; the "
+        return investigator(lambda: f"Other malignancy without a date: {'; '.join(unknown)}; the "
                             f"investigator decides whether it falls {window}.")
     extra = f" Excepted: {'; '.join(excepted)}." if excepted else ""
-    return met(f"No other malignancy {window}.{extra}")
+    return met(lambda: f"No other malignancy {window}.{extra}")
 
 
 # --- PN-12, PN-32, PN-39: pregnancy and contraception -----------------------------------------
@@ -387,10 +410,10 @@ def contraception_agreed(params: Mapping[str, Any], ctx: Context) -> Outcome:
         return missing(missing_sentence(("reproductive.contraception_agreed",)),
                        ("reproductive.contraception_agreed",))
     if not agreed:
-        return not_met(f"Of reproductive potential and does not agree to contraception during "
-                       f"treatment and {months} months after the last dose.")
-    return met(f"Agrees to contraception during treatment and {months} months after the last "
-               "dose.")
+        return not_met(lambda: f"Of reproductive potential and does not agree to contraception "
+                               f"during treatment and {months} months after the last dose.")
+    return met(lambda: f"Agrees to contraception during treatment and {months} months after the "
+                       "last dose.")
 
 
 def pregnancy_and_contraception(params: Mapping[str, Any], ctx: Context) -> Outcome:
@@ -429,22 +452,25 @@ def pregnancy_and_contraception(params: Mapping[str, Any], ctx: Context) -> Outc
                                ("reproductive.pregnancy_test",))
             days = _days(test.date, ctx.first_dose_on)
             kind = f"{test.kind} " if test.kind else ""
-            text = (f"{kind}pregnancy test {test.result} on {_iso(test.date)}, {days} days "
-                    f"before the first dose on {_iso(ctx.first_dose_on)}")
+            test_text = (f"{kind}pregnancy test {test.result} on {_iso(test.date)}, {days} "
+                         f"days before the first dose on {_iso(ctx.first_dose_on)}")
             if test.result == "positive":
-                return not_met(f"Positive {text.removeprefix(kind)}.")
+                return not_met(lambda: f"Positive {test_text.removeprefix(kind)}.")
             if days < 0 or days > max_days:
-                return not_met(f"{text[0].upper()}{text[1:]}; it must be at most {max_days} days "
-                               "before the first dose.")
-            parts.append(f"{text} (at most {max_days})")
+                return not_met(lambda: f"{test_text[0].upper()}{test_text[1:]}; it must be at "
+                                       f"most {max_days} days before the first dose.")
+            parts.append(f"{test_text} (at most {max_days})")
     contraception = contraception_agreed(
         {"months_after_last_dose": params["contraception_months_after_last_dose"]}, ctx)
     if contraception.status != "met":
         return contraception
-    agreed = reason_text(contraception.reason)
-    parts.append(agreed[0].lower() + agreed[1:].rstrip("."))
-    text = "; ".join(parts)
-    return met(text[0].upper() + text[1:] + ".")
+
+    def summary() -> str:
+        agreed = reason_text(contraception.reason)
+        joined = "; ".join([*parts, agreed[0].lower() + agreed[1:].rstrip(".")])
+        return joined[0].upper() + joined[1:] + "."
+
+    return met(summary)
 
 
 #: Check name (as in ``oncotrial.protocol.vocabulary.CHECKS``) to its implementation.

@@ -33,7 +33,6 @@ from oncotrial.eligibility.fields import (
 )
 from oncotrial.eligibility.outcome import (
     Outcome,
-    Reason,
     VerdictStatus,
     investigator,
     met,
@@ -71,35 +70,67 @@ class Eligibility(StrEnum):
     INCOMPLETE = "incomplete"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Verdict:
     """The verdict on one criterion, with the sentence that explains it.
 
     For an exclusion criterion ``met`` means the patient is not excluded by it.
     ``missing`` lists the record entries to fill in; ``warnings`` are things to look at even
     when the criterion is met (a value close to a limit, a clarification applied).
+
+    The status is decided when screening; the reason, missing entries and warnings are worked
+    out on first access (by the plain rule evaluator) and kept, so screening many records for
+    the answer alone formats no text. Two verdicts are equal when all of these are equal.
     """
 
     criterion_id: str
     title: str
     kind: str
     status: VerdictStatus
-    missing: tuple[str, ...] = ()
-    warnings: tuple[str, ...] = ()
-    reason_source: Reason = field(default="", repr=False, compare=False)
+    detail_source: Outcome | Callable[[], Outcome] = field(repr=False)
+
+    @property
+    def detail(self) -> Outcome:
+        """The full outcome (status, reason, missing, warnings), built once."""
+        source = self.detail_source
+        if isinstance(source, Outcome):
+            return source
+        outcome = source()
+        object.__setattr__(self, "detail_source", outcome)
+        return outcome
 
     @property
     def reason(self) -> str:
-        """The sentence showing the value, the threshold and the date used.
-
-        Built on first access and kept (screening for the answer alone formats nothing).
-        """
-        source = self.reason_source
-        if isinstance(source, str):
-            return source
-        text = source()
-        object.__setattr__(self, "reason_source", text)
+        """The sentence showing the value, the threshold and the date used."""
+        outcome = self.detail
+        text = reason_text(outcome.reason)
+        if not isinstance(outcome.reason, str):
+            object.__setattr__(self, "detail_source", outcome._replace(reason=text))
         return text
+
+    @property
+    def missing(self) -> tuple[str, ...]:
+        """Record entries to fill in (only for a ``missing`` verdict)."""
+        if self.status is not VerdictStatus.MISSING:
+            return ()
+        return self.detail.missing
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """Things to look at even when the criterion is met."""
+        return self.detail.warnings
+
+    def _key(self) -> tuple[object, ...]:
+        return (self.criterion_id, self.title, self.kind, self.status, self.reason,
+                self.missing, self.warnings)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Verdict):
+            return NotImplemented
+        return self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash((self.criterion_id, self.kind, self.status))
 
     def __repr__(self) -> str:
         return (f"Verdict(criterion_id={self.criterion_id!r}, status={self.status!r}, "
@@ -110,25 +141,55 @@ class Verdict:
         return f"{self.criterion_id} {self.status}: {self.reason}"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class ScreeningResult:
-    """One verdict per criterion (in protocol order) and the overall answer."""
+    """One verdict per criterion (in protocol order) and the overall answer.
+
+    ``statuses`` holds each criterion's status in protocol order; the :class:`Verdict` objects
+    are made on first access to ``verdicts`` and kept. Two results are equal when their
+    patient, protocol, dates and verdicts are equal.
+    """
 
     patient_id: str
     protocol_id: str
     on: dt.date
     first_dose_on: dt.date
-    verdicts: dict[str, Verdict]
+    statuses: tuple[VerdictStatus, ...] = field(repr=False)
+    verdicts_source: dict[str, Verdict] | Callable[[], dict[str, Verdict]] = field(repr=False)
+
+    @property
+    def verdicts(self) -> dict[str, Verdict]:
+        """Criterion id (``I1``..., ``E1``...) to its verdict, in protocol order."""
+        source = self.verdicts_source
+        if isinstance(source, dict):
+            return source
+        verdicts = source()
+        object.__setattr__(self, "verdicts_source", verdicts)
+        return verdicts
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ScreeningResult):
+            return NotImplemented
+        return (self.patient_id, self.protocol_id, self.on, self.first_dose_on,
+                self.verdicts) == (other.patient_id, other.protocol_id, other.on,
+                                   other.first_dose_on, other.verdicts)
+
+    def __hash__(self) -> int:
+        return hash((self.patient_id, self.protocol_id, self.on, self.statuses))
+
+    def __repr__(self) -> str:
+        return (f"ScreeningResult(patient_id={self.patient_id!r}, "
+                f"protocol_id={self.protocol_id!r}, on={self.on!r}, status={self.status!r})")
 
     @property
     def eligible(self) -> bool:
         """True only when every criterion is ``met``."""
-        return all(v.status is VerdictStatus.MET for v in self.verdicts.values())
+        return all(s is VerdictStatus.MET for s in self.statuses)
 
     @property
     def status(self) -> Eligibility:
         """Not eligible when any criterion is not met; incomplete when data are still due."""
-        statuses = {v.status for v in self.verdicts.values()}
+        statuses = set(self.statuses)
         if VerdictStatus.NOT_MET in statuses:
             return Eligibility.NOT_ELIGIBLE
         if statuses - {VerdictStatus.MET}:
@@ -476,13 +537,16 @@ def _evaluate(rule: Rule, ctx: Context) -> Outcome:
     return _EVALUATORS[rule.kind](rule, ctx)
 
 
-# --- compiled evaluation ----------------------------------------------------------------------
-# Screening many records evaluates the same rules again and again, so each criterion's rule
-# tree is turned once into nested closures with its constants bound. They give exactly the
-# outcomes of the functions above (a test compares both on every example).
+# --- compiled status evaluation ---------------------------------------------------------------
+# Screening many records evaluates the same rules again and again. Each criterion's rule tree is
+# turned once, per protocol object, into nested closures with its constants bound, which decide
+# the status only; the reason, missing entries and warnings come from the plain evaluator above
+# when first asked for. Tests check that both give the same status on every example and on
+# random records.
 
-Compiled = Callable[[Context], Outcome]
+StatusFn = Callable[[Context], VerdictStatus]
 _MET, _NOT_MET = VerdictStatus.MET, VerdictStatus.NOT_MET
+_MISSING, _INVESTIGATOR = VerdictStatus.MISSING, VerdictStatus.NEEDS_INVESTIGATOR
 _TESTS: dict[str, Callable[[float, float], bool]] = {
     ">=": lambda a, b: a >= b or math.isclose(a, b, rel_tol=_TOLERANCE, abs_tol=1e-12),
     ">": lambda a, b: a > b and not math.isclose(a, b, rel_tol=_TOLERANCE, abs_tol=1e-12),
@@ -491,134 +555,200 @@ _TESTS: dict[str, Callable[[float, float], bool]] = {
 }
 
 
-def _compile_compare_value(rule: CompareRule) -> Compiled:
-    field_name, limit = rule.field, rule.value
-    assert limit is not None
-    unit, fixed_text = _value_plan(rule)
-    test = _TESTS[rule.op]
-    yes, no = _PASS_WORDS[rule.op], _FAIL_WORDS[rule.op]
+def _status_compare(rule: CompareRule) -> StatusFn:
+    field_name, test, by_sex = rule.field, _TESTS[rule.op], rule.by_sex
+    if rule.value is not None:
+        limit = rule.value
+        unit = _value_plan(rule)[0]
 
-    def run(ctx: Context) -> Outcome:
-        value = ctx.get(field_name)
-        if type(value) is not FieldValue:
-            return _eval_compare(rule, ctx)  # missing or none: the general path words it
-        number = value.value
-        if unit is not None and value.unit is not None and value.unit != unit:
-            number = convert(number, value.unit, unit,  # type: ignore[arg-type]
-                             analyte=_analyte_for(field_name))
-        if test(number, limit):  # type: ignore[arg-type]
-            return Outcome(_MET, lambda: f"{value.text} is {yes} {fixed_text}.")
-        return Outcome(_NOT_MET, lambda: f"{value.text} is {no} {fixed_text}.")
+        def run_value(ctx: Context) -> VerdictStatus:
+            value = ctx.get(field_name)
+            if type(value) is not FieldValue:
+                return _MISSING
+            number = value.value
+            if unit is not None and value.unit is not None and value.unit != unit:
+                number = convert(number, value.unit, unit,  # type: ignore[arg-type]
+                                 analyte=_analyte_for(field_name))
+            return _MET if test(number, limit) else _NOT_MET  # type: ignore[arg-type]
 
-    return run
-
-
-def _compile_compare_reference(rule: CompareRule) -> Compiled:
-    """Compile a ULN/LLN-multiple or sex-specific comparison; other cases use the general path."""
-    field_name, factor = rule.field, rule.times_uln or rule.times_lln
-    by_sex = rule.by_sex
-    test = _TESTS[rule.op]
-    yes, no = _PASS_WORDS[rule.op], _FAIL_WORDS[rule.op]
-    which = "ULN" if rule.times_uln is not None else "LLN"
-
-    def run(ctx: Context) -> Outcome:
-        value = ctx.get(field_name)
-        if type(value) is not FieldValue:
-            return _eval_compare(rule, ctx)
-        if by_sex is not None:
+        return run_value
+    if by_sex is not None:
+        def run_sex(ctx: Context) -> VerdictStatus:
+            value = ctx.get(field_name)
             sex = ctx.record.sex
-            if sex is None:
-                return _eval_compare(rule, ctx)
-            limit = by_sex[sex]
+            if type(value) is not FieldValue or sex is None:
+                return _MISSING
+            return _MET if test(value.value, by_sex[sex]) else _NOT_MET  # type: ignore[arg-type]
 
-            def limit_text() -> str:
-                unit_shown = f" {value.unit}" if value.unit else ""
-                return f"{fmt_number(limit)}{unit_shown} for {'men' if sex == 'M' else 'women'}"
-        else:
-            ref = value.uln if which == "ULN" else value.lln
-            if ref is None or factor is None:
-                return _eval_compare(rule, ctx)
-            limit = factor * ref
+        return run_sex
+    uln = rule.times_uln is not None
+    factor = rule.times_uln if uln else rule.times_lln
+    assert factor is not None
 
-            def limit_text() -> str:
-                shown_unit = display_unit(value.unit)
-                return (f"{factor:g} x {which} = {fmt_number(limit)}"
-                        f"{'' if shown_unit in ('', '%') else ' '}{shown_unit} "
-                        f"({which} {fmt_number(ref)})")
-        if test(value.value, limit):  # type: ignore[arg-type]
-            return Outcome(_MET, lambda: f"{value.text} is {yes} {limit_text()}.")
-        return Outcome(_NOT_MET, lambda: f"{value.text} is {no} {limit_text()}.")
+    def run_reference(ctx: Context) -> VerdictStatus:
+        value = ctx.get(field_name)
+        if type(value) is not FieldValue:
+            return _MISSING
+        ref = value.uln if uln else value.lln
+        if ref is None:
+            return _MISSING
+        return _MET if test(value.value, factor * ref) else _NOT_MET  # type: ignore[arg-type]
 
-    return run
+    return run_reference
 
 
-def _compile_all_of(rule: AllOfRule) -> Compiled:
-    parts = [(sub, _compile(sub)) for sub in rule.rules]
+def _status_range(rule: RangeRule) -> StatusFn:
+    field_name = rule.field
+    low = None if rule.min is None else (_TESTS[">=" if rule.min_inclusive else ">"], rule.min)
+    high = None if rule.max is None else (_TESTS["<=" if rule.max_inclusive else "<"], rule.max)
 
-    def run(ctx: Context) -> Outcome:
-        outcomes = [(sub, fn(ctx)) for sub, fn in parts]
-        for _, outcome in outcomes:
-            if outcome.status is not _MET or outcome.warnings:
-                return _combine(outcomes, _ALL_OF_ORDER, " ")
-        return Outcome(_MET, lambda: " ".join(_labelled(r, o) for r, o in outcomes))
-
-    return run
-
-
-def _compile_any_of(rule: AnyOfRule) -> Compiled:
-    parts = [(sub, _compile(sub)) for sub in rule.rules]
-
-    def run(ctx: Context) -> Outcome:
-        tried = []
-        for sub, fn in parts:
-            outcome = fn(ctx)
-            if outcome.status is _MET:
-                return Outcome(_MET, partial(_labelled, sub, outcome), (), outcome.warnings)
-            tried.append((sub, outcome))
-        combined = _combine(tried, _ANY_OF_ORDER, " Or: ")
-
-        def reason() -> str:
-            joined = " Or: ".join(reason_text(o.reason) for _, o in tried)
-            if combined.status is _NOT_MET:
-                return f"Neither alternative holds. {joined}"
-            return joined
-
-        return Outcome(combined.status, reason, combined.missing, combined.warnings)
+    def run(ctx: Context) -> VerdictStatus:
+        value = ctx.get(field_name)
+        if type(value) is not FieldValue:
+            return _MISSING
+        number = value.value
+        if low is not None and not low[0](number, low[1]):  # type: ignore[arg-type]
+            return _NOT_MET
+        if high is not None and not high[0](number, high[1]):  # type: ignore[arg-type]
+            return _NOT_MET
+        return _MET
 
     return run
 
 
-def _compile(rule: Rule) -> Compiled:
-    if isinstance(rule, AllOfRule):
-        return _compile_all_of(rule)
-    if isinstance(rule, AnyOfRule):
-        return _compile_any_of(rule)
-    if isinstance(rule, CompareRule):
-        if rule.value is not None:
-            return _compile_compare_value(rule)
-        return _compile_compare_reference(rule)
-    evaluator = _EVALUATORS[rule.kind]
-    return partial(evaluator, rule)
+def _status_one_of(rule: OneOfRule) -> StatusFn:
+    field_name = rule.field
+    allowed = _one_of_plan(rule)[0]
+
+    def run(ctx: Context) -> VerdictStatus:
+        value = ctx.get(field_name)
+        if type(value) is not FieldValue:
+            return _MISSING
+        return _MET if str(value.value).lower() in allowed else _NOT_MET
+
+    return run
 
 
-def _compiled_criteria(protocol: Protocol) -> list[tuple[Criterion, str, Compiled]]:
+def _status_date_window(rule: DateWindowRule) -> StatusFn:
+    field_name, lo, hi = rule.field, rule.min_days_before, rule.max_days_before
+    first_dose = rule.relative_to == "first_dose"
+    if_absent = VerdictStatus(rule.if_absent)
+
+    def run(ctx: Context) -> VerdictStatus:
+        value = ctx.get(field_name)
+        if type(value) is not FieldValue:
+            return if_absent if type(value) is NoneRecorded else _MISSING
+        ref = ctx.first_dose_on if first_dose else ctx.on
+        days = (ref - value.value).days  # type: ignore[operator]
+        if days < 0 or (hi is not None and days > hi) or (lo is not None and days < lo):
+            return _NOT_MET
+        return _MET
+
+    return run
+
+
+def _status_attest(rule: AttestRule) -> StatusFn:
+    label = rule.label
+
+    def run(ctx: Context) -> VerdictStatus:
+        answers = ctx.record.attestations
+        answer = answers.get(f"{ctx.criterion_id}.{label}") if label else None
+        if answer is None:
+            answer = answers.get(ctx.criterion_id)
+        if answer is None:
+            return _INVESTIGATOR
+        value = answer.answer if isinstance(answer, Attestation) else answer
+        return _MET if value else _NOT_MET
+
+    return run
+
+
+def _status_check(rule: CheckRule) -> StatusFn:
+    check, params = CHECK_FUNCTIONS[rule.check], rule.params
+
+    def run(ctx: Context) -> VerdictStatus:
+        return check(params, ctx).status
+
+    return run
+
+
+def _status_all_of(rule: AllOfRule) -> StatusFn:
+    parts = [_compile(sub) for sub in rule.rules]
+
+    def run(ctx: Context) -> VerdictStatus:
+        seen_missing = seen_investigator = False
+        for part in parts:
+            status = part(ctx)
+            if status is _NOT_MET:
+                return _NOT_MET
+            if status is _MISSING:
+                seen_missing = True
+            elif status is _INVESTIGATOR:
+                seen_investigator = True
+        if seen_missing:
+            return _MISSING
+        return _INVESTIGATOR if seen_investigator else _MET
+
+    return run
+
+
+def _status_any_of(rule: AnyOfRule) -> StatusFn:
+    parts = [_compile(sub) for sub in rule.rules]
+
+    def run(ctx: Context) -> VerdictStatus:
+        seen_missing = seen_investigator = False
+        for part in parts:
+            status = part(ctx)
+            if status is _MET:
+                return _MET
+            if status is _MISSING:
+                seen_missing = True
+            elif status is _INVESTIGATOR:
+                seen_investigator = True
+        if seen_missing:
+            return _MISSING
+        return _INVESTIGATOR if seen_investigator else _NOT_MET
+
+    return run
+
+
+_COMPILERS: dict[str, Callable[[Any], StatusFn]] = {
+    "all_of": _status_all_of,
+    "any_of": _status_any_of,
+    "range": _status_range,
+    "one_of": _status_one_of,
+    "compare": _status_compare,
+    "date_window": _status_date_window,
+    "attest": _status_attest,
+    "check": _status_check,
+}
+
+
+def _compile(rule: Rule) -> StatusFn:
+    return _COMPILERS[rule.kind](rule)
+
+
+def _compiled_criteria(protocol: Protocol) -> list[tuple[Criterion, str, StatusFn]]:
     """The protocol's criteria with their compiled rules (built once per protocol object)."""
 
-    def build() -> list[tuple[Criterion, str, Compiled]]:
+    def build() -> list[tuple[Criterion, str, StatusFn]]:
         plan = [(c, "inclusion", _compile(c.rule)) for c in protocol.criteria.inclusion]
         plan += [(c, "exclusion", _compile(c.rule)) for c in protocol.criteria.exclusion]
         return plan
 
-    result: list[tuple[Criterion, str, Compiled]] = _plan(protocol, build)
+    result: list[tuple[Criterion, str, StatusFn]] = _plan(protocol, build)
     return result
 
 
-def evaluate_criterion(criterion: Criterion, ctx: Context, kind: str) -> Verdict:
-    """Evaluate one criterion's rule into a :class:`Verdict` (uncompiled reference path)."""
+def _detail(criterion: Criterion, ctx: Context) -> Outcome:
     ctx.criterion_id = criterion.id
-    outcome = _evaluate(criterion.rule, ctx)
-    return Verdict(criterion.id, criterion.title, kind, outcome.status, outcome.missing,
-                   outcome.warnings, outcome.reason)
+    return _evaluate(criterion.rule, ctx)
+
+
+def evaluate_criterion(criterion: Criterion, ctx: Context, kind: str) -> Verdict:
+    """Evaluate one criterion's rule into a :class:`Verdict` with the plain evaluator."""
+    outcome = _detail(criterion, ctx)
+    return Verdict(criterion.id, criterion.title, kind, outcome.status, outcome)
 
 
 @lru_cache(maxsize=1)
@@ -676,10 +806,18 @@ def screen(
         )
     ctx = Context(record, on=on, first_dose_on=first_dose,
                   age_reference=proto.enrolment.age_reference)
-    verdicts: dict[str, Verdict] = {}
-    for criterion, kind, run in _compiled_criteria(proto):
+    plan = _compiled_criteria(proto)
+    statuses = []
+    for criterion, _kind, run in plan:
         ctx.criterion_id = criterion.id
-        outcome = run(ctx)
-        verdicts[criterion.id] = Verdict(criterion.id, criterion.title, kind, outcome.status,
-                                         outcome.missing, outcome.warnings, outcome.reason)
-    return ScreeningResult(record.patient_id, proto.study.registry_id, on, first_dose, verdicts)
+        statuses.append(run(ctx))
+    decided = tuple(statuses)
+    return ScreeningResult(record.patient_id, proto.study.registry_id, on, first_dose, decided,
+                           partial(_make_verdicts, plan, decided, ctx))
+
+
+def _make_verdicts(plan: list[tuple[Criterion, str, StatusFn]],
+                   statuses: tuple[VerdictStatus, ...], ctx: Context) -> dict[str, Verdict]:
+    return {criterion.id: Verdict(criterion.id, criterion.title, kind, status,
+                                  partial(_detail, criterion, ctx))
+            for (criterion, kind, _), status in zip(plan, statuses, strict=True)}

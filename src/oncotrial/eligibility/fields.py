@@ -209,17 +209,13 @@ class Context:
         """Resolve vocabulary field ``name`` (cached)."""
         cached = self._cache.get(name)
         if cached is None:
-            cached = self._resolve(name)
-            self._cache[name] = cached
+            resolver = _DISPATCH.get(name)
+            if resolver is None:
+                raise KeyError(f"the eligibility engine cannot resolve field {name!r}")
+            cached = self._cache[name] = resolver(self)
         return cached
 
     # --- resolution -------------------------------------------------------------------
-
-    def _resolve(self, name: str) -> Resolved:
-        resolver = _DISPATCH.get(name)
-        if resolver is None:
-            raise KeyError(f"the eligibility engine cannot resolve field {name!r}")
-        return resolver(self)
 
     def _simple(self, name: str) -> Resolved:
         path = FIELD_SOURCES[name]

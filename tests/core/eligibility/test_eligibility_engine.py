@@ -227,3 +227,63 @@ def test_limit_in_another_unit_is_converted(eligible: ScreeningRecord) -> None:
     verdict = screen(eligible, changed, on=ON).verdicts["I11"]
     assert verdict.status == "not_met"  # 2.1 x 10^9/L = 2100 /mm3 < 2200
     assert "below the required 2200 cells/uL" in verdict.reason
+
+
+_DATES = st.dates(min_value=dt.date(2025, 12, 1), max_value=dt.date(2026, 3, 4))
+
+
+@st.composite
+def varied_records(draw: st.DrawFn) -> ScreeningRecord:
+    """The eligible example with labs, dates, ECG, hepatitis and history drawn at random."""
+    data = example_record().model_dump(mode="python")
+    labs = data["labs"]
+    for name, low, high in (("anc", 0.0, 4.0), ("platelets", 20.0, 200.0),
+                            ("hemoglobin", 60.0, 150.0), ("bilirubin", 5.0, 90.0),
+                            ("alt", 5.0, 300.0), ("ast", 5.0, 300.0), ("creatinine", 40.0, 250.0),
+                            ("pt", 9.0, 25.0), ("aptt", 20.0, 70.0)):
+        labs[name]["value"] = draw(st.floats(low, high))
+        if draw(st.booleans()) and draw(st.booleans()):
+            labs[name] = None
+    labs["inr"]["value"] = draw(st.floats(0.8, 2.5))
+    data["lab_date"] = draw(_DATES)
+    data["sex"] = draw(st.sampled_from(["M", "F"]))
+    data["reproductive"] = {"reproductive_potential": draw(st.none() | st.booleans()),
+                            "pregnant": draw(st.none() | st.booleans()),
+                            "breastfeeding": False,
+                            "contraception_agreed": draw(st.none() | st.booleans()),
+                            "pregnancy_test": draw(st.none() | st.fixed_dictionaries(
+                                {"result": st.sampled_from(["negative", "positive"]),
+                                 "date": _DATES}))}
+    data["cardiac"]["ecgs"] = [{"qt_ms": draw(st.integers(330, 520)),
+                                "heart_rate_bpm": draw(st.integers(50, 110))}]
+    data["cardiac"]["ecg_date"] = draw(_DATES)
+    data["ecog"] = draw(st.integers(0, 4))
+    data["liver"]["ascites"] = draw(st.sampled_from(["none", "mild", "moderate_severe", None]))
+    data["imaging"]["date"] = draw(_DATES)
+    data["hepatitis"]["hbv_dna"] = draw(st.none() | st.fixed_dictionaries(
+        {"value": st.floats(0, 4000), "unit": st.sampled_from(["IU/mL", "copies/mL"])}))
+    data["hepatitis"]["hbsag"] = draw(st.sampled_from(["positive", "negative", None]))
+    data["history"]["last_major_surgery_date"] = draw(st.none() | st.just("none") | _DATES)
+    data["attestations"] = {k: v for k, v in data["attestations"].items()
+                            if draw(st.booleans()) or k == "I5"}
+    data["attestations"]["I5"] = draw(st.booleans())
+    return ScreeningRecord.model_validate(data)
+
+
+@given(record=varied_records())
+def test_fast_status_equals_the_reference_evaluator(record: ScreeningRecord) -> None:
+    """The compiled status path and the plain evaluator agree on every criterion."""
+    from oncotrial.eligibility.engine import evaluate_criterion
+    from oncotrial.eligibility.fields import Context
+    from oncotrial.protocol import load_bundled_protocol
+
+    protocol = load_bundled_protocol()
+    result = screen(record, protocol, on=ON)
+    ctx = Context(record, on=ON, first_dose_on=result.first_dose_on,
+                  age_reference=protocol.enrolment.age_reference)
+    for criterion in protocol.criteria.all():
+        kind = "inclusion" if criterion.id.startswith("I") else "exclusion"
+        reference = evaluate_criterion(criterion, ctx, kind)
+        fast = result.verdicts[criterion.id]
+        assert fast.status == reference.status, (criterion.id, reference.reason)
+        assert fast.reason == reference.reason and fast.missing == reference.missing
