@@ -317,7 +317,7 @@ def no_prior_cdk46_inhibitor(params: Mapping[str, Any], ctx: Context) -> Outcome
     if therapies is None:
         return missing("The prior therapy history is needed (an empty list if none). "
                        + missing_sentence(("prior_therapies",)), ("prior_therapies",))
-    drugs = {str(d).lower() for d in params["drugs"]}
+    drugs = _lowered(tuple(str(d) for d in params["drugs"]))
     hits = []
     for therapy in therapies:
         words: set[str] = set(_words(therapy.regimen))
@@ -340,6 +340,21 @@ def _norm(text: str) -> str:
     return " ".join(re.findall(r"[a-z0-9]+", text.lower()))
 
 
+@lru_cache(maxsize=64)
+def _parse_exceptions(items: tuple[str, ...]) -> tuple[tuple[str, bool], ...]:
+    """Normalised exception texts, each with whether it applies only once cured."""
+    parsed = []
+    for item in items:
+        text = _norm(item)
+        parsed.append((text.removeprefix("cured "), text.startswith("cured ")))
+    return tuple(parsed)
+
+
+@lru_cache(maxsize=64)
+def _lowered(items: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(item.lower() for item in items)
+
+
 def no_recent_other_malignancy(params: Mapping[str, Any], ctx: Context) -> Outcome:
     """PN-37: no other malignancy diagnosed or treated within ``years`` before enrolment.
 
@@ -355,11 +370,7 @@ def no_recent_other_malignancy(params: Mapping[str, Any], ctx: Context) -> Outco
                        + missing_sentence(("history.other_malignancies",)),
                        ("history.other_malignancies",))
     cutoff = years_before(ctx.on, years)
-    exceptions: list[tuple[str, bool]] = []
-    for item in params.get("exceptions", []) or []:
-        text = _norm(str(item))
-        needs_cure = text.startswith("cured ")
-        exceptions.append((text.removeprefix("cured "), needs_cure))
+    exceptions = _parse_exceptions(tuple(str(i) for i in params.get("exceptions", []) or []))
     excluded, unknown, excepted = [], [], []
     for item in malignancies:
         latest = max((d for d in (item.diagnosed_on, item.last_treatment_on) if d is not None),
