@@ -84,10 +84,17 @@ def main(n: int = 10_000) -> None:
     eligible = sum(screen(record, protocol, on=ON).eligible for record in records)
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     after, calls_after = calibration(), call_calibration()
+    sample = records[:1000]
+    full = time.process_time()
+    words = sum(len(v.reason) for record in sample
+                for v in screen(record, protocol, on=ON).verdicts.values())
+    full = time.process_time() - full
     print(f"records built (not timed): {n} in {build:.2f} s")
     print(f"screened {n} records x {len(protocol.criteria.all())} criteria: "
           f"CPU {cpu:.2f} s, wall {wall:.2f} s ({cpu / n * 1e6:.0f} us CPU per record); "
           f"{eligible} eligible")
+    print(f"with every verdict and reason read (full checklist), first 1000 records: CPU "
+          f"{full:.2f} s ({full / len(sample) * 1e6:.0f} us per record, {words} characters)")
     calib = (before + after) / 2
     print(f"calibration loop (3M additions): {calib:.3f} s CPU; "
           f"scaled to a 0.15 s machine: {cpu * 0.15 / calib:.2f} s")
