@@ -182,17 +182,27 @@ def _find_quantile(
         return None
     if p == 0:
         return float(x[0])
-    # Keep the first occurrence of each value (NaN counts as one value), in time order.
-    _, first = np.unique(y, return_index=True, equal_nan=True)
-    first.sort()
-    xd, yd = x[first], y[first]
-    valid = ~np.isnan(yd)
-    xv, yv = xd[valid], yd[valid]
-    order = np.argsort(yv, kind="stable")
-    ys, xs = yv[order], xv[order]
+    # Keep the first occurrence of each value (NaN counts as one value), in time order; then
+    # order the kept values. ``last`` is the last kept value in time order (R's y[n]).
+    positions = np.flatnonzero(finite)
+    yv = y[positions]
+    if bool(np.all(yv[1:] >= yv[:-1])):
+        # Monotone (the estimate always, the bands nearly always): runs of equal values.
+        keep = np.concatenate(([True], yv[1:] != yv[:-1]))
+        ys, xs = yv[keep], x[positions[keep]]
+        first_nan = int(np.argmin(finite)) if not finite.all() else y.size
+        last = math.nan if first_nan > positions[keep][-1] else float(ys[-1])
+    else:
+        _, first = np.unique(y, return_index=True, equal_nan=True)
+        first.sort()
+        xd, yd = x[first], y[first]
+        valid = ~np.isnan(yd)
+        order = np.argsort(yd[valid], kind="stable")
+        ys, xs = yd[valid][order], xd[valid][order]
+        last = float(yd[-1])
     i1 = int(np.searchsorted(ys, p - _TOL, side="left"))
     i2 = int(np.searchsorted(ys, p + _TOL, side="left"))
-    if not np.isnan(yd[-1]) and abs(p - yd[-1]) < _TOL:
+    if not math.isnan(last) and abs(p - last) < _TOL:
         return float((xs[i1] + last_time) / 2)
     if i1 >= ys.size or i2 >= ys.size:
         return None
