@@ -29,6 +29,7 @@ sort at all), which is more than ten times faster (``benchmarks/bench_stats.py``
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -233,7 +234,14 @@ def _print_median(times: FloatArray, curve: FloatArray) -> float | None:
 
 @dataclass(frozen=True, slots=True)
 class SurvivalEstimate:
-    """S(t) at one time, with its pointwise confidence interval (None where undefined)."""
+    """S(t) at one time, with its pointwise confidence interval (None where undefined).
+
+    Unpacks as ``estimate, lower, upper``:
+
+    >>> estimate, lower, upper = SurvivalEstimate(90.0, 0.5, 0.2, 0.8, n_risk=4)
+    >>> lower
+    0.2
+    """
 
     time: float
     estimate: float | None
@@ -241,8 +249,12 @@ class SurvivalEstimate:
     upper: float | None
     n_risk: int
 
+    def __iter__(self) -> Iterator[float | None]:
+        """Yield ``estimate``, ``lower`` and ``upper``, so the result unpacks like a tuple."""
+        return iter((self.estimate, self.lower, self.upper))
+
     def summary(self) -> str:
-        """One line, survival as a percentage: ``S(182) = 61.2 % (95 % CI ...)``."""
+        """One line, survival as a percentage: ``S(182) = 61.2 % (CI ...), 6 at risk``."""
         interval = f"{_pct(self.lower)}-{_pct(self.upper)}"
         return f"S({self.time:g}) = {_pct(self.estimate)} (CI {interval}), {self.n_risk} at risk"
 
