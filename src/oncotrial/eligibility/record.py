@@ -68,7 +68,9 @@ class LabResult(_Model):
     """One laboratory result with its unit, reference range and date."""
 
     value: float
-    unit: str = Field(description="Unit as reported, e.g. 10^9/L, umol/L, g/L, U/L, s.")
+    unit: str = Field(default="", validate_default=True,
+                      description="Unit as reported, e.g. 10^9/L, umol/L, g/L, U/L, s; "
+                                  "empty for a ratio such as INR.")
     lln: float | None = Field(default=None, description="Lower limit of normal, result's unit.")
     uln: float | None = Field(default=None, description="Upper limit of normal, result's unit.")
     collected_on: dt.date | None = Field(default=None,

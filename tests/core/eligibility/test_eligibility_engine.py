@@ -287,3 +287,30 @@ def test_fast_status_equals_the_reference_evaluator(record: ScreeningRecord) -> 
         fast = result.verdicts[criterion.id]
         assert fast.status == reference.status, (criterion.id, reference.reason)
         assert fast.reason == reference.reason and fast.missing == reference.missing
+
+
+def test_rule_windows_match_the_protocol_screening_section() -> None:
+    """The day counts in the bundled criteria equal the screening section (PN-31, PN-39, I6)."""
+    from oncotrial.protocol import load_bundled_protocol
+
+    protocol = load_bundled_protocol()
+    windows = protocol.screening
+    i11 = {r.label: r for r in protocol.criteria.get("I11").rule.rules}  # type: ignore[union-attr]
+    i12 = {r.label: r for r in protocol.criteria.get("I12").rule.rules}  # type: ignore[union-attr]
+    assert i11["lab window"].max_days_before == windows.labs_max_days_before_first_dose
+    assert i12["echo window"].max_days_before == windows.ecg_echo_max_days_before_first_dose
+    assert i12["ECG window"].max_days_before == windows.ecg_echo_max_days_before_first_dose
+    assert protocol.criteria.get("I6").rule.params["max_days_before"] == (  # type: ignore[union-attr]
+        windows.imaging_max_days_before_enrolment)
+    assert protocol.criteria.get("E9").rule.params["test_max_days_before"] == (  # type: ignore[union-attr]
+        windows.pregnancy_test_max_days_before_first_dose)
+    assert protocol.criteria.get("I13").rule.params["months_after_last_dose"] == (  # type: ignore[union-attr]
+        protocol.intervention.contraception_months_after_last_dose)
+
+
+def test_inr_needs_no_unit() -> None:
+    """INR is a ratio: the unit may be left out; a count without a unit is refused."""
+    record = parse_record("labs: {inr: {value: 1.1}}")
+    assert record.labs.inr is not None and record.labs.inr.unit == "1"
+    with pytest.raises(InputError, match="ANC"):
+        parse_record("labs: {anc: {value: 1.5}}")
