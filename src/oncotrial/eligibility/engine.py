@@ -264,10 +264,6 @@ _FAIL_WORDS = {">=": "below the required", ">": "not above the required",
                "<=": "above the allowed", "<": "not below the required"}
 
 
-def _label(rule: Rule, default: str = "") -> str:
-    return rule.label or default
-
-
 def _resolved_or_outcome(ctx: Context, name: str) -> FieldValue | Outcome:
     value = ctx.get(name)
     if isinstance(value, Missing):
