@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.rule import Rule
 
 from oncotrial.cli.protocol import print_protocol_summary
-from oncotrial.protocol import load_bundled_protocol, load_protocol
+from oncotrial.protocol import Protocol, load_bundled_protocol, load_protocol
 from oncotrial.settings import load_settings
 
 __all__ = ["register", "run"]
@@ -46,13 +46,13 @@ def run(
                   "Meanwhile try: oncotrial --help")
 
 
-def _screen_example(protocol: object, console: Console) -> None:
+def _screen_example(protocol: Protocol, console: Console) -> None:
     from oncotrial.cli.screen import print_checklist
     from oncotrial.eligibility import example_record, screen
 
     record = example_record()
     console.print(Rule("Screening checklist: bundled example patient"))
-    result = screen(record, protocol)  # type: ignore[arg-type]
+    result = screen(record, protocol)
     print_checklist(result, console)
 
 
