@@ -27,7 +27,9 @@ __all__ = [
     "StatisticsInputError",
     "SurvivalCounts",
     "Times",
+    "as_array",
     "as_event",
+    "as_flag_array",
     "as_time",
     "count_events",
     "risk_sets_by_group",
@@ -43,6 +45,8 @@ Flags = npt.NDArray[np.bool_] | npt.NDArray[np.int64]
 # times the number of subjects (plus a floor), so the count array never dwarfs the data.
 _BINCOUNT_RANGE_FACTOR = 8
 _BINCOUNT_RANGE_FLOOR = 1_000_000
+# Integers above 2^53 are not all representable as doubles, so they could not be sorted exactly.
+_EXACT_INT = 2**53
 
 
 class StatisticsInputError(InputError):
@@ -69,13 +73,11 @@ class Times:
         return int(self.values.shape[0])
 
 
-def as_time(time: Any, *, name: str = "time") -> Times:
-    """Check ``time``: a 1-D array of non-negative, finite numbers (integers stay integers).
+def as_array(time: Any, *, name: str = "time") -> FloatArray | IntArray:
+    """``time`` as a non-empty 1-D int64 or float64 array; values are not checked here.
 
-    >>> as_time([3, 1, 2])
-    Times(values=array([3, 1, 2]), low=1, high=3)
-    >>> as_time([1.5, 2.0]).values
-    array([1.5, 2. ])
+    >>> as_array([3, 1, 2])
+    array([3, 1, 2])
     """
     try:
         arr = np.asarray(time)
@@ -105,12 +107,26 @@ def as_time(time: Any, *, name: str = "time") -> Times:
                 hint="Convert dates to durations (for example days from first dose) first.",
             ) from exc
     if arr.dtype.kind in "iu":
-        arr = arr.astype(np.int64, copy=False)
+        ints: IntArray = arr.astype(np.int64, copy=False)
+        return ints
+    floats: FloatArray = arr.astype(np.float64, copy=False)
+    return floats
+
+
+def as_time(time: Any, *, name: str = "time") -> Times:
+    """Check ``time``: a 1-D array of non-negative, finite numbers (integers stay integers).
+
+    >>> as_time([3, 1, 2])
+    Times(values=array([3, 1, 2]), low=1, high=3)
+    >>> as_time([1.5, 2.0]).values
+    array([1.5, 2. ])
+    """
+    arr = as_array(time, name=name)
+    if arr.dtype.kind == "i":
         low, high = int(arr.min()), int(arr.max())
         if low < 0:
             raise _negative(name, arr, float(low))
         return Times(arr, low, high)
-    arr = arr.astype(np.float64, copy=False)
     low_f, high_f = float(arr.min()), float(arr.max())
     if not (math.isfinite(low_f) and math.isfinite(high_f)):
         bad = arr[~np.isfinite(arr)][0]
@@ -136,6 +152,27 @@ def _negative(name: str, arr: npt.NDArray[Any], low: float) -> StatisticsInputEr
     )
 
 
+def as_flag_array(event: Any, n: int, *, name: str = "event") -> npt.NDArray[Any]:
+    """``event`` as a 1-D boolean or numeric array of length ``n``; values are not checked.
+
+    >>> as_flag_array([1, 0], 2)
+    array([1, 0])
+    """
+    arr = np.asarray(event)
+    if arr.ndim != 1 or arr.shape[0] != n:
+        raise StatisticsInputError(
+            f"There are {n} times but {arr.size} {name} indicators; each subject needs both.",
+            field=name, value=arr.size, hint="Pass one event indicator per subject.",
+        )
+    if arr.dtype.kind not in "biuf":
+        raise StatisticsInputError(
+            f"The {name} indicators must be 1 (event) or 0 (censored); got values of type "
+            f"{arr.dtype}.",
+            field=name, value=str(arr.dtype), hint="Code events as 1 and censorings as 0.",
+        )
+    return arr
+
+
 def as_event(event: Any, n: int, *, name: str = "event") -> Flags:
     """Check ``event``: ``n`` flags, 1/True for the event and 0/False for a censoring.
 
@@ -146,21 +183,10 @@ def as_event(event: Any, n: int, *, name: str = "event") -> Flags:
     >>> as_event([1, 0, 1], 3)
     array([1, 0, 1])
     """
-    arr = np.asarray(event)
-    if arr.ndim != 1 or arr.shape[0] != n:
-        raise StatisticsInputError(
-            f"There are {n} times but {arr.size} {name} indicators; each subject needs both.",
-            field=name, value=arr.size, hint="Pass one event indicator per subject.",
-        )
+    arr = as_flag_array(event, n, name=name)
     if arr.dtype.kind == "b":
         flags: npt.NDArray[np.bool_] = arr
         return flags
-    if arr.dtype.kind not in "iuf":
-        raise StatisticsInputError(
-            f"The {name} indicators must be 1 (event) or 0 (censored); got values of type "
-            f"{arr.dtype}.",
-            field=name, value=str(arr.dtype), hint="Code events as 1 and censorings as 0.",
-        )
     if arr.dtype.kind in "iu":
         # Read as unsigned, a negative code is huge: one read-only pass checks 0 <= code <= 1.
         valid = bool(arr.view(arr.dtype.str.replace("i", "u")).max() <= 1)
@@ -179,6 +205,18 @@ def as_event(event: Any, n: int, *, name: str = "event") -> Flags:
         return codes
     as_bool: npt.NDArray[np.bool_] = arr.astype(bool)
     return as_bool
+
+
+def _as_floats(times: Times) -> FloatArray:
+    """Times as doubles for the sort path, refusing integers that a double cannot hold exactly
+    (two different times would otherwise become one)."""
+    if times.values.dtype.kind == "i" and times.high > _EXACT_INT:
+        raise StatisticsInputError(
+            f"The largest time is {int(times.high)}, beyond 2^53, where whole-number times "
+            "spread this widely cannot be compared exactly.",
+            field="time", value=int(times.high), hint="Use a coarser unit, such as days.",
+        )
+    return times.values.astype(np.float64, copy=False)
 
 
 def _u64(event: Flags) -> npt.NDArray[Any]:
@@ -257,27 +295,105 @@ def _count_whole(
     return counts.reshape(cells, n_groups, 2), origin
 
 
-def count_events(times: Times, event: Flags) -> SurvivalCounts:
-    """Tabulate events and censorings per distinct time.
+def _count_whole_unchecked(
+    values: FloatArray | IntArray,
+    event: npt.NDArray[Any],
+    group: IntArray | None,
+    n_groups: int,
+    flip: bool,
+) -> tuple[npt.NDArray[np.int64], int] | None:
+    """The fast path: count unvalidated data in one read, or give up (None) on anything odd.
 
-    >>> c = count_events(as_time([2, 1, 2, 5]), np.array([True, False, True, False]))
+    Validation happens in the same loop as counting, block by block while the block is in
+    cache: times must be whole numbers from 0 up to a bound that keeps the count array small,
+    event codes 0 or 1. On a negative, missing, fractional or huge time, or another event
+    code, it returns None and the caller runs the full checks (which name the subject) and
+    the general path. Never raises for bad data; never counts it.
+    ``flip`` swaps events and censorings (the reverse Kaplan-Meier curve).
+    """
+    n = values.shape[0]
+    limit = max(_BINCOUNT_RANGE_FACTOR * n, _BINCOUNT_RANGE_FLOOR)
+    is_float = values.dtype.kind == "f"
+    if is_float:
+        head = values[:1024]
+        with np.errstate(invalid="ignore"):
+            if not np.array_equal(head, np.floor(head)):
+                return None  # continuous (or missing) times: not this path
+    codes = event.dtype.kind in "iu"
+    unsigned = event.dtype.str.replace("i", "u")
+    factor = 2 * n_groups
+    counts = np.zeros(factor, dtype=np.int64)
+    for start in range(0, n, _CHUNK):
+        stop = start + _CHUNK
+        block = values[start:stop]
+        if is_float:
+            with np.errstate(invalid="ignore"):
+                key = block.astype(np.int64)
+            if not np.array_equal(key, block):
+                return None
+            low, high = key.min(), key.max()
+        else:
+            low, high = block.min(), block.max()
+        if low < 0 or high > limit:
+            return None
+        if is_float:
+            key *= factor
+        else:
+            key = np.multiply(block, factor, dtype=np.int64)
+        flags = event[start:stop]
+        if codes:
+            if flags.view(unsigned).max() > 1:
+                return None
+            if flip:
+                flags = flags ^ 1
+        elif flip:
+            flags = ~flags
+        if group is not None and n_groups > 1:
+            key += group[start:stop] << 1
+        key |= flags
+        block_counts = np.bincount(key)
+        if block_counts.size > counts.size:
+            counts = np.concatenate((counts, np.zeros(block_counts.size - counts.size, np.int64)))
+        counts[: block_counts.size] += block_counts
+    cells = -(-counts.size // factor)
+    if cells * factor != counts.size:
+        counts = np.concatenate((counts, np.zeros(cells * factor - counts.size, np.int64)))
+    return counts.reshape(cells, n_groups, 2), 0
+
+
+def count_events(time: Any, event: Any, *, reverse: bool = False) -> SurvivalCounts:
+    """Check the data and tabulate events and censorings per distinct time.
+
+    ``reverse`` swaps events and censorings (for the reverse Kaplan-Meier curve).
+
+    >>> c = count_events([2, 1, 2, 5], [True, False, True, False])
     >>> c.time.tolist(), c.n_event.tolist(), c.n_censor.tolist()
     ([1.0, 2.0, 5.0], [0.0, 2.0, 0.0], [1.0, 0.0, 1.0])
-    >>> c = count_events(as_time([2.5, 1.0, 2.5, 0.5]), np.array([True, False, False, True]))
+    >>> c = count_events([2.5, 1.0, 2.5, 0.5], [True, False, False, True])
     >>> c.time.tolist(), c.n_event.tolist(), c.n_censor.tolist()
     ([0.5, 1.0, 2.5], [1.0, 0.0, 1.0], [0.0, 1.0, 1.0])
     """
-    whole = _count_whole(times, event, None, 1)
-    if whole is not None:
-        cells, origin = whole
-        total = cells[:, 0, 0] + cells[:, 0, 1]
-        present = np.flatnonzero(total)
-        return SurvivalCounts(
-            time=(present + origin).astype(np.float64),
-            n_event=cells[present, 0, 1].astype(np.float64),
-            n_censor=cells[present, 0, 0].astype(np.float64),
-        )
-    return _count_by_sort(times.values.astype(np.float64, copy=False), event)
+    values = as_array(time)
+    raw_events = as_flag_array(event, values.shape[0])
+    whole = None
+    if raw_events.dtype.kind != "f":
+        whole = _count_whole_unchecked(values, raw_events, None, 1, reverse)
+    if whole is None:
+        times = as_time(values)
+        flags = as_event(raw_events, times.size)
+        if reverse:
+            flags = np.logical_not(flags)
+        whole = _count_whole(times, flags, None, 1)
+        if whole is None:
+            return _count_by_sort(_as_floats(times), flags)
+    cells, origin = whole
+    total = cells[:, 0, 0] + cells[:, 0, 1]
+    present = np.flatnonzero(total)
+    return SurvivalCounts(
+        time=(present + origin).astype(np.float64),
+        n_event=cells[present, 0, 1].astype(np.float64),
+        n_censor=cells[present, 0, 0].astype(np.float64),
+    )
 
 
 def _count_by_sort(time: FloatArray, event: Flags) -> SurvivalCounts:
@@ -303,34 +419,41 @@ def _count_by_sort(time: FloatArray, event: Flags) -> SurvivalCounts:
 
 
 def risk_sets_by_group(
-    times: Times,
-    event: Flags,
+    time: Any,
+    event: Any,
     group: IntArray,
     n_groups: int,
 ) -> GroupRisk:
-    """Numbers at risk per group at each pooled event time (group codes 0..G-1).
+    """Check the data; numbers at risk per group at each pooled event time (codes 0..G-1).
 
-    >>> r = risk_sets_by_group(as_time([2, 1, 2, 5]), np.array([True, True, True, False]),
-    ...                        np.array([0, 0, 1, 1]), 2)
+    >>> r = risk_sets_by_group([2, 1, 2, 5], [True, True, True, False], np.array([0, 0, 1, 1]),
+    ...                        2)
     >>> r.time.tolist(), r.n_event.tolist(), r.at_risk.tolist(), r.observed.tolist()
     ([1.0, 2.0], [1.0, 2.0], [[2.0, 1.0], [2.0, 2.0]], [2.0, 1.0])
     """
-    whole = _count_whole(times, event, group, n_groups)
-    if whole is not None:
-        cells, origin = whole
-        events = cells[:, :, 1]
-        total = (cells[:, :, 0] + events).T.astype(np.float64)  # (groups, span)
-        at_risk = np.cumsum(total[:, ::-1], axis=1)[:, ::-1]
-        d = events.sum(axis=1)
-        rows = np.flatnonzero(d)
-        return GroupRisk(
-            time=(rows + origin).astype(np.float64),
-            n_event=d[rows].astype(np.float64),
-            at_risk=np.ascontiguousarray(at_risk[:, rows]),
-            observed=events.sum(axis=0).astype(np.float64),
-        )
-    return _risk_sets_by_merge(times.values.astype(np.float64, copy=False), event, group,
-                               n_groups)
+    values = as_array(time)
+    raw_events = as_flag_array(event, values.shape[0])
+    whole = None
+    if raw_events.dtype.kind != "f":
+        whole = _count_whole_unchecked(values, raw_events, group, n_groups, False)
+    if whole is None:
+        times = as_time(values)
+        flags = as_event(raw_events, times.size)
+        whole = _count_whole(times, flags, group, n_groups)
+        if whole is None:
+            return _risk_sets_by_merge(_as_floats(times), flags, group, n_groups)
+    cells, origin = whole
+    events = cells[:, :, 1]
+    total = (cells[:, :, 0] + events).T.astype(np.float64)  # (groups, span)
+    at_risk = np.cumsum(total[:, ::-1], axis=1)[:, ::-1]
+    d = events.sum(axis=1)
+    rows = np.flatnonzero(d)
+    return GroupRisk(
+        time=(rows + origin).astype(np.float64),
+        n_event=d[rows].astype(np.float64),
+        at_risk=np.ascontiguousarray(at_risk[:, rows]),
+        observed=events.sum(axis=0).astype(np.float64),
+    )
 
 
 def _risk_sets_by_merge(
@@ -374,11 +497,12 @@ def _risk_sets_by_merge(
     # Runs were concatenated in group order, so a merged position came from group g exactly
     # when its index in the concatenation falls in the g-th run.
     bounds = np.cumsum(sizes)
+    count_type = np.int32 if total < 2**31 else np.int64  # half the memory traffic
     for g in range(n_groups - 1):
         in_group = order < bounds[g]
         if g:
             in_group &= order >= bounds[g - 1]
-        before = np.concatenate(([0], np.cumsum(in_group, dtype=np.int64)))
+        before = np.concatenate(([0], np.cumsum(in_group, dtype=count_type)))
         at_risk[g] = sizes[g] - before[first]
         at_risk[-1] -= at_risk[g]
     return GroupRisk(

@@ -27,10 +27,10 @@ import pandas as pd
 from scipy import stats
 
 from oncotrial.stats._data import (
-    Flags,
     StatisticsInputError,
-    Times,
+    as_array,
     as_event,
+    as_flag_array,
     as_time,
     risk_sets_by_group,
 )
@@ -125,9 +125,9 @@ def log_rank(time: Any, event: Any, group: Any, *, strata: Any = None) -> LogRan
     >>> round(result.statistic, 4), result.df, round(result.p_value, 4)
     (3.3964, 1, 0.0653)
     """
-    t = as_time(time)
-    n = t.size
-    e = as_event(event, n)
+    values = as_array(time)
+    n = values.shape[0]
+    raw_events = as_flag_array(event, n)
     g, labels = _codes(group, n, "group")
     n_groups = len(labels)
     if n_groups < 2:
@@ -143,16 +143,21 @@ def log_rank(time: Any, event: Any, group: Any, *, strata: Any = None) -> LogRan
     observed = np.zeros(n_groups)
     expected = np.zeros(n_groups)
     variance = np.zeros((n_groups, n_groups))
-    for s in range(n_strata):
-        if s_codes is None:
-            ts, es, gs = t, e, g
-        else:
+    if s_codes is None:
+        # Unstratified: the data are checked while they are counted (full checks, naming the
+        # subject, run only if something is off).
+        observed, expected, variance = _one_stratum(values, raw_events, g, n_groups)
+    else:
+        # Check everything first, so that an error names the subject's position in the data
+        # as given rather than within a stratum.
+        t = as_time(values)
+        e = as_event(raw_events, n)
+        for s in range(n_strata):
             mask = s_codes == s
-            ts, es, gs = as_time(t.values[mask]), e[mask], g[mask]
-        o, ex, v = _one_stratum(ts, es, gs, n_groups)
-        observed += o
-        expected += ex
-        variance += v
+            o, ex, v = _one_stratum(t.values[mask], e[mask], g[mask], n_groups)
+            observed += o
+            expected += ex
+            variance += v
     kept = np.flatnonzero(expected > 0)
     if kept.size < 2:
         statistic = 0.0
@@ -182,18 +187,28 @@ def log_rank(time: Any, event: Any, group: Any, *, strata: Any = None) -> LogRan
 
 
 def _one_stratum(
-    time: Times, event: Flags, group: npt.NDArray[np.int64],
+    time: Any, event: Any, group: npt.NDArray[np.int64],
     n_groups: int,
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64]]:
     risk = risk_sets_by_group(time, event, group, n_groups)
     d, at_risk = risk.n_event, risk.at_risk
     n = at_risk.sum(axis=0)
-    share = at_risk / n
     # Hypergeometric weight d (n - d) / (n - 1); with one subject at risk d (n - d) is 0, and
     # the divisor is set to 1 to avoid 0 / 0.
-    w = d * (n - d)
+    w = n - d
+    w *= d
     w /= np.maximum(n - 1.0, 1.0)
-    expected = share @ d
-    ws = share * w
-    variance = np.diag(ws.sum(axis=1)) - ws @ share.T
+    if n_groups == 2:
+        # Two groups (the usual case): the same sums with a quarter of the work.
+        share = at_risk[0] / n
+        e0 = float(share @ d)
+        one_minus = 1.0 - share
+        one_minus *= share
+        v = float(one_minus @ w)
+        expected = np.array([e0, float(d.sum()) - e0])
+        return risk.observed, expected, np.array([[v, -v], [-v, v]])
+    shares = at_risk / n
+    expected = shares @ d
+    ws = shares * w
+    variance = np.diag(ws.sum(axis=1)) - ws @ shares.T
     return risk.observed, expected, variance

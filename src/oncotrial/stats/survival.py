@@ -41,8 +41,6 @@ from scipy import special
 from oncotrial.stats._data import (
     FloatArray,
     StatisticsInputError,
-    as_event,
-    as_time,
     count_events,
 )
 
@@ -557,9 +555,7 @@ def kaplan_meier(
     """
     ctype = _conf_type(conf_type)
     _z(conf_level)
-    t = as_time(time)
-    e = as_event(event, t.size)
-    counts = count_events(t, e)
+    counts = count_events(time, event)
     return _from_counts(counts.time, counts.n_event, counts.n_censor, ctype, conf_level)
 
 
@@ -588,8 +584,6 @@ def median_follow_up(
     """
     ctype = _conf_type(conf_type)
     _z(conf_level)
-    t = as_time(time)
-    e = as_event(event, t.size)
-    counts = count_events(t, np.logical_not(e))
+    counts = count_events(time, event, reverse=True)
     fit = _from_counts(counts.time, counts.n_event, counts.n_censor, ctype, conf_level)
     return fit.quantile(0.5)

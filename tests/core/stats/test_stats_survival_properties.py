@@ -284,3 +284,62 @@ def test_large_whole_number_times_are_counted_without_overflow() -> None:
     plain = kaplan_meier(offsets, events)
     np.testing.assert_array_equal(shifted.survival, plain.survival)
     np.testing.assert_array_equal(shifted.n_risk, plain.n_risk)
+
+
+# The whole-day fast path checks the data block by block while counting and hands anything
+# odd to the full checks; these cases put the odd value far from the start (beyond the first
+# block of 65,536 subjects and beyond the 1,024 values it looks at first).
+FAR = 100_000
+
+
+def _days(n: int = 2 * FAR) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(6)
+    return rng.integers(1, 400, n), rng.integers(0, 2, n)
+
+
+@pytest.mark.parametrize(
+    ("time_value", "event_value", "field"),
+    [(-3, 1, "time"), (None, 2, "event"), (None, -1, "event")],
+    ids=["negative day far in", "event code 2 far in", "event code -1 far in"],
+)
+def test_fast_path_refuses_bad_values_far_into_the_data(
+    time_value: int | None, event_value: int, field: str
+) -> None:
+    """A bad value at position 100,000 raises and names that position (KM and log-rank)."""
+    time, event = _days()
+    if time_value is not None:
+        time[FAR] = time_value
+    event[FAR] = event_value
+    group = np.arange(time.size) % 2
+    for run in (lambda: kaplan_meier(time, event), lambda: log_rank(time, event, group)):
+        with pytest.raises(StatisticsInputError, match=f"position {FAR} ") as info:
+            run()
+        assert info.value.field == field
+
+
+def test_fast_path_refuses_a_missing_float_time_far_into_the_data() -> None:
+    """Whole days as floats with one NaN at position 100,000: refused, not counted."""
+    time, event = _days()
+    floats = time.astype(float)
+    floats[FAR] = math.nan
+    with pytest.raises(StatisticsInputError, match=f"position {FAR} has time nan"):
+        kaplan_meier(floats, event)
+
+
+def test_a_fraction_far_into_whole_days_takes_the_exact_path() -> None:
+    """One time of 17.5 among whole days is kept as 17.5 (the sort path), not cut to 17."""
+    time, event = _days()
+    floats = time.astype(float)
+    floats[FAR] = 17.5
+    fit = kaplan_meier(floats, event)
+    assert 17.5 in fit.time
+    reference = kaplan_meier(floats + 0.25, event)  # all non-whole: the sort path throughout
+    np.testing.assert_array_equal(fit.survival, reference.survival)
+    np.testing.assert_array_equal(fit.time + 0.25, reference.time)
+
+
+def test_integer_times_beyond_two_to_the_53_spread_widely_are_refused() -> None:
+    """Whole-number times that a double cannot hold exactly, and too spread out to count
+    directly, would merge distinct times on the sort path: refused with a hint."""
+    with pytest.raises(StatisticsInputError, match="beyond 2\\^53"):
+        kaplan_meier([1, 2**60], [1, 1])
