@@ -1,13 +1,16 @@
 """Input checks and the counting step shared by Kaplan-Meier and the log-rank test.
 
 Every survival statistic here starts from the same table: for each distinct time, how many
-subjects had the event and how many were censored.
-Two paths build it, and both give identical tables:
+subjects had the event and how many were censored (per group, for the log-rank test).
+Two paths build it, and both give identical tables (tested):
 
 * whole-number times (days, the usual case in a trial) within a modest range are counted with
-  :func:`numpy.bincount`, which is O(n) and needs no sort;
-* any other times are sorted once as 64-bit keys that carry the event flag in the lowest bit,
-  so the event indicator travels with its time without an ``argsort``.
+  :func:`numpy.bincount`, O(n) with no sort, block by block while each block is in cache;
+  the input checks run in the same loop, and only if something is off do the full checks
+  run (they raise an error naming the subject);
+* any other times are sorted as 64-bit keys that carry the event flag in the lowest bit, so
+  the flag travels with its time without an ``argsort``; for groups, each group's keys are
+  sorted and the runs merged with a stable sort, whose order says which group each came from.
 """
 
 from __future__ import annotations
