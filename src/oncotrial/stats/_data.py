@@ -234,6 +234,7 @@ class SurvivalCounts:
     time: FloatArray
     n_event: FloatArray
     n_censor: FloatArray
+    one_per_time: bool = False  # True when every time belongs to exactly one subject
 
 
 @dataclass(frozen=True, slots=True)
@@ -411,7 +412,8 @@ def _count_by_sort(time: FloatArray, event: Flags) -> SurvivalCounts:
     ev = (key & np.uint64(1)).astype(np.float64)
     new = tbits[1:] != tbits[:-1]
     if new.all():  # all times distinct: the usual case for continuous times
-        return SurvivalCounts(time=tbits.view(np.float64), n_event=ev, n_censor=1.0 - ev)
+        return SurvivalCounts(time=tbits.view(np.float64), n_event=ev, n_censor=1.0 - ev,
+                              one_per_time=True)
     starts = np.flatnonzero(np.concatenate(([True], new)))
     cum = np.concatenate(([0.0], np.cumsum(ev)))
     ends = np.append(starts[1:], key.size)

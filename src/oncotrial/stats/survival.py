@@ -486,14 +486,20 @@ def _from_counts(
     n_censor: FloatArray,
     conf_type: ConfType,
     conf_level: float,
+    *,
+    one_per_time: bool = False,
 ) -> KaplanMeier:
     z = _z(conf_level)
-    total = n_event + n_censor
-    n_risk = np.cumsum(total)
-    n = n_risk[-1]
-    # At risk at t_j: everyone minus those whose time is before t_j.
-    n_risk -= total
-    np.subtract(n, n_risk, out=n_risk)
+    if one_per_time:
+        # Every time belongs to one subject (continuous times): n, n - 1, ..., 1 at risk.
+        n_risk = np.arange(time.size, 0, -1, dtype=np.float64)
+    else:
+        total = n_event + n_censor
+        n_risk = np.cumsum(total)
+        n = n_risk[-1]
+        # At risk at t_j: everyone minus those whose time is before t_j.
+        n_risk -= total
+        np.subtract(n, n_risk, out=n_risk)
     with np.errstate(divide="ignore", invalid="ignore"):
         hazard = n_event / n_risk
         surv: FloatArray = np.cumprod(1.0 - hazard, dtype=np.float64)
@@ -556,7 +562,8 @@ def kaplan_meier(
     ctype = _conf_type(conf_type)
     _z(conf_level)
     counts = count_events(time, event)
-    return _from_counts(counts.time, counts.n_event, counts.n_censor, ctype, conf_level)
+    return _from_counts(counts.time, counts.n_event, counts.n_censor, ctype, conf_level,
+                        one_per_time=counts.one_per_time)
 
 
 def median_follow_up(

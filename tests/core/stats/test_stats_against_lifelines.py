@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from lifelines import KaplanMeierFitter
 from lifelines.statistics import logrank_test, multivariate_logrank_test
 from lifelines.utils import median_survival_times, restricted_mean_survival_time
@@ -110,3 +112,28 @@ def test_k_group_log_rank_matches_lifelines_multivariate() -> None:
     ours = log_rank(t, e, cell)
     assert ours.df == ll.degrees_of_freedom == 3
     assert ours.statistic == pytest.approx(ll.test_statistic, abs=1e-9)
+
+
+@settings(max_examples=30)
+@given(
+    times=st.lists(st.floats(0.01, 1e4, allow_nan=False, allow_subnormal=False), min_size=2,
+                   max_size=80, unique=True),
+    data=st.data(),
+)
+def test_km_on_distinct_continuous_times_matches_lifelines(
+    times: list[float], data: st.DataObject
+) -> None:
+    """All-distinct times (the one-subject-per-time path): curve and log-log band equal
+    lifelines' to 1e-9 where R defines the band."""
+    events = data.draw(st.lists(st.integers(0, 1), min_size=len(times), max_size=len(times)))
+    t, e = np.array(times), np.array(events)
+    ll = KaplanMeierFitter().fit(t, e)
+    ours = kaplan_meier(t, e)
+    np.testing.assert_allclose(
+        ours.survival, ll.survival_function_["KM_estimate"].loc[ours.time].to_numpy(),
+        atol=TOL, rtol=0,
+    )
+    band = ll.confidence_interval_.loc[ours.time].to_numpy()
+    defined = ~np.isnan(ours.lower) & (ours.survival > 0)
+    np.testing.assert_allclose(ours.lower[defined], band[defined, 0], atol=TOL, rtol=0)
+    np.testing.assert_allclose(ours.upper[defined], band[defined, 1], atol=TOL, rtol=0)
