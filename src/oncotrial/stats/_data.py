@@ -473,7 +473,7 @@ def _risk_sets_by_merge(
     sizes = np.zeros(n_groups, dtype=np.int64)
     observed = np.zeros(n_groups)
     for g in range(n_groups):
-        key = all_keys[group == g]
+        key = np.compress(group == g, all_keys)  # faster than boolean indexing
         key.sort()
         runs.append(key)
         sizes[g] = key.size
