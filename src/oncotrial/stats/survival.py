@@ -11,7 +11,7 @@ Methods, each matched to R ``survival`` 3.5 (``survfit``, ``quantile.survfit``,
   and plain and log are clipped to [0, 1];
 * quantiles (the median and others) with the Brookmeyer-Crowley interval (Brookmeyer R,
   Crowley J. Biometrics 1982;38:29-41): the interval for the p-quantile runs from the first
-  time the upper confidence band falls to 1 - p to the first time the lower band does;
+  time the lower confidence band falls to 1 - p to the first time the upper band does;
   with R's rule for flat stretches: where a curve sits exactly at 1 - p (within 1.5e-8) over
   an interval, the quantile is the midpoint of that interval;
 * restricted mean survival time up to tau, with R's standard error;
