@@ -246,16 +246,18 @@ def _summarize_time_to_event(
                                   landmarks=())
     km = kaplan_meier([r.days for r in records], [r.event for r in records],
                       conf_type=conf_type, conf_level=conf_level)
-    median = km.quantile(0.5)
+    # The median and its CI as R's print(survfit) and SAS report them (not R's quantile(), whose
+    # upper limit can differ where the band rises again after crossing 0.5): see statistics.md.
+    median_lower, median_upper = km.median_ci
     rates = []
     for m in landmarks_months:
         at = km.survival_at(m * DAYS_PER_MONTH)
         rates.append(LandmarkRate(m, at.estimate, at.lower, at.upper, at.n_risk))
     return TimeToEventSummary(
         **base,
-        median_months=_to_months(median.time),
-        median_lower_months=_to_months(median.lower),
-        median_upper_months=_to_months(median.upper),
+        median_months=_to_months(km.median),
+        median_lower_months=_to_months(median_lower),
+        median_upper_months=_to_months(median_upper),
         q25_months=_to_months(km.quantile(0.25).time),
         q75_months=_to_months(km.quantile(0.75).time),
         landmarks=tuple(rates),
