@@ -58,6 +58,7 @@ class EndpointRules:
     """
 
     time_origin: TimeOrigin = TimeOrigin.FIRST_DOSE
+    sensitivity_time_origin: TimeOrigin = TimeOrigin.ENROLMENT
     assessment_interval_days: int = 56
     assessment_window_days: int = 7
     missed_assessments_for_censoring: int = 2
@@ -128,10 +129,10 @@ class EndpointRules:
         ``pfs.missed_assessments_for_censoring``, ``pfs.censor_at_new_anticancer_therapy``,
         ``pfs.conf_type``, ``pfs.landmarks_months``, ``os.conf_type``,
         ``os.landmarks_months``, ``orr.confirmation_required``, ``orr.confirmation_min_days``,
-        ``orr.ci_method``, ``dcr.min_sd_days`` and ``adverse_events.teae_window_days``.
-        The protocol model has no field yet for ``max_ne_between``, ``allow_sd_between``,
-        ``sd_window_days`` or the confidence level, so those keep their defaults (1, false, 0,
-        0.95). DCR's own confirmation settings are not read: ORR's apply to both.
+        ``orr.ci_method``, ``dcr.min_sd_days``, ``adverse_events.teae_window_days``,
+        ``sensitivity_time_origin`` (variant S3), ``conf_level``, ``sd_window_days``,
+        ``bor_max_ne_between`` and ``bor_allow_sd_between``. The protocol model guarantees that
+        DCR confirms CR/PR as ORR does, so ORR's confirmation settings serve both.
 
         >>> from oncotrial.protocol import load_bundled_protocol
         >>> rules = EndpointRules.from_protocol(load_bundled_protocol())
@@ -144,6 +145,11 @@ class EndpointRules:
         min_sd = ep.dcr.min_sd_days
         return cls(
             time_origin=TimeOrigin(ep.time_origin),
+            sensitivity_time_origin=TimeOrigin(ep.sensitivity_time_origin or "enrolment"),
+            conf_level=ep.conf_level,
+            sd_window_days=ep.sd_window_days,
+            max_ne_between=ep.bor_max_ne_between,
+            allow_sd_between=ep.bor_allow_sd_between,
             assessment_interval_days=ep.assessment_interval_days,
             assessment_window_days=ep.assessment_window_days,
             missed_assessments_for_censoring=ep.pfs.missed_assessments_for_censoring,

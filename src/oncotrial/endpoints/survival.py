@@ -45,7 +45,7 @@ class PfsVariant(StrEnum):
     PRIMARY = "primary"
     S1 = "S1"  # PD or death counts regardless of missed assessments and new therapy
     S2 = "S2"  # symptomatic deterioration is an event at the date of deterioration
-    S3 = "S3"  # origin = enrolment date
+    S3 = "S3"  # origin = the sensitivity origin (enrolment by default)
     S4 = "S4"  # PD at the scheduled visit date instead of the scan date
 
     @property
@@ -218,7 +218,8 @@ def derive_pfs(
       cut-off (the origin when there is none), with the reason taken from the discontinuation.
 
     An adequate assessment is one whose overall response is not NE. The origin is the first
-    dose (C1D1) unless ``rules.time_origin`` or variant S3 says enrolment. Variant S1 skips
+    dose (C1D1) unless ``rules.time_origin`` says enrolment; variant S3 uses
+    ``rules.sensitivity_time_origin`` (enrolment by default). Variant S1 skips
     rows 7 and 10; S2 adds symptomatic deterioration (treatment discontinued for clinical
     progression) as an event at the discontinuation date; S4 dates PD at its scheduled visit,
     C1D1 + k * I.
@@ -249,7 +250,8 @@ def derive_pfs(
     >>> derive_pfs(s, cutoff=date(2026, 9, 30), variant=PfsVariant.S1).end_on
     datetime.date(2026, 6, 29)
     """
-    origin_kind = TimeOrigin.ENROLMENT if variant is PfsVariant.S3 else rules.time_origin
+    origin_kind = (rules.sensitivity_time_origin if variant is PfsVariant.S3
+                   else rules.time_origin)
     origin = derive_time_origin(subject, cutoff=cutoff, origin=origin_kind)
     first_dose = derive_time_origin(subject, cutoff=cutoff)
     origin_name = "enrolment" if origin_kind is TimeOrigin.ENROLMENT else "first dose"

@@ -456,6 +456,14 @@ class Endpoints(Section):
     sensitivity_time_origin: Literal["first_dose", "enrolment"] | None = None
     assessment_interval_days: int = Field(ge=1)
     assessment_window_days: int = Field(ge=0)
+    conf_level: float = Field(default=0.95, ge=0.5, lt=1.0,
+                              description="Confidence level of every interval reported.")
+    sd_window_days: int = Field(default=0, ge=0, description="Tolerance on the minimum SD "
+                                "duration (an SD this many days early still counts).")
+    bor_max_ne_between: int = Field(default=1, ge=0, description="NE assessments allowed "
+                                    "between a response and its confirmation.")
+    bor_allow_sd_between: bool = Field(default=False, description="Whether an SD between a "
+                                       "response and its confirmation still confirms it.")
     pfs: PfsEndpoint
     orr: ResponseEndpoint
     dcr: ResponseEndpoint
@@ -471,6 +479,13 @@ class Endpoints(Section):
                 "Shorten the window to less than half the interval.")
         if self.dcr.min_sd_days is None:
             raise problem("dcr needs min_sd_days", "Set the minimum SD duration (e.g. 42).")
+        orr, dcr = self.orr, self.dcr
+        if (orr.confirmation_required, orr.confirmation_min_days) != (
+                dcr.confirmation_required, dcr.confirmation_min_days):
+            raise problem(
+                "dcr and orr confirm CR/PR differently (confirmation_required / "
+                "confirmation_min_days)",
+                "A confirmed response is one thing: give dcr the same values as orr.")
         return self
 
 

@@ -88,6 +88,10 @@ CASES = [
      "an unknown grading system"),
     (_set("study.start_date", "15/01/2024"), "study.start_date", "date",
      "a date not written as YYYY-MM-DD"),
+    (_set("endpoints.dcr.confirmation_min_days", 21), "endpoints",
+     "dcr and orr confirm CR/PR differently", "DCR confirming responses unlike ORR"),
+    (_set("endpoints.conf_level", 95), "endpoints.conf_level", "less than 1",
+     "a confidence level given as a percentage"),
 ]
 
 
