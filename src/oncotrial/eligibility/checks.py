@@ -18,11 +18,14 @@ from oncotrial.eligibility.fields import (
     Context,
     FieldValue,
     as_number,
+    count_lines,
     count_prior_lines,
     fmt_number,
+    is_measurable,
 )
 from oncotrial.eligibility.outcome import (
     Outcome,
+    VerdictStatus,
     investigator,
     met,
     missing,
@@ -31,7 +34,7 @@ from oncotrial.eligibility.outcome import (
     reason_text,
 )
 
-__all__ = ["CDK46_BRANDS", "CHECK_FUNCTIONS", "years_before"]
+__all__ = ["CDK46_BRANDS", "CHECK_FUNCTIONS", "status_check", "years_before"]
 
 CheckFunction = Callable[[Mapping[str, Any], Context], Outcome]
 
@@ -497,3 +500,285 @@ CHECK_FUNCTIONS: dict[str, CheckFunction] = {
     "pregnancy_and_contraception": pregnancy_and_contraception,
     "contraception_agreed": contraception_agreed,
 }
+
+
+# --- status only ------------------------------------------------------------------------------
+# Screening many records needs only each check's status. For each check, a factory takes the
+# rule's parameters once (thresholds as numbers, drug names lowered, exceptions parsed) and
+# returns a function deciding the status exactly as the check above does, without building
+# outcomes or sentences. The engine's tests check that both agree on random records.
+
+StatusCheck = Callable[[Context], VerdictStatus]
+_MET, _NOT_MET = VerdictStatus.MET, VerdictStatus.NOT_MET
+_MISSING, _INVESTIGATOR = VerdictStatus.MISSING, VerdictStatus.NEEDS_INVESTIGATOR
+
+
+def _hbv_control_status(params: Mapping[str, Any]) -> StatusCheck:
+    iu = float(params["max_iu_per_ml"])
+    copies = float(params["max_copies_per_ml"])
+    min_days = int(params["antiviral_min_days"])
+
+    def run(ctx: Context) -> VerdictStatus:
+        hep = ctx.record.hepatitis
+        hbsag, load = hep.hbsag, hep.hbv_dna
+        if hbsag is None:
+            return _MISSING
+        if hbsag == "negative":
+            if hep.anti_hbc is None:
+                return _MISSING
+            if hep.anti_hbc == "negative":
+                return _MET
+            if load is None:
+                return _MISSING
+            if load.below_detection or load.value == 0:
+                return _MET
+        if load is None:
+            return _MISSING
+        limit = iu if load.unit == "IU/mL" else copies
+        if not load.below_detection and load.value >= limit:
+            return _NOT_MET
+        start = hep.anti_hbv_therapy_start
+        if start is None:
+            return _MISSING
+        return _NOT_MET if (ctx.on - start).days < min_days else _MET
+
+    return run
+
+
+def _hcv_treated_status(params: Mapping[str, Any]) -> StatusCheck:
+    min_days = int(params["completed_min_days"])
+
+    def run(ctx: Context) -> VerdictStatus:
+        hep = ctx.record.hepatitis
+        rna, ever, antiviral = hep.hcv_rna, hep.hcv_rna_ever_positive, hep.hcv_antiviral
+        if hep.anti_hcv is None and rna is None:
+            return _MISSING
+        if hep.anti_hcv == "negative" and rna != "positive" and not ever:
+            return _MET
+        if rna is None:
+            return _MISSING
+        infected = rna == "positive" or ever
+        if not infected and antiviral in (None, "never"):
+            return _MISSING if ever is None and antiviral is None else _MET
+        if antiviral is None:
+            return _MISSING
+        if antiviral == "never":
+            return _INVESTIGATOR
+        if antiviral == "ongoing":
+            return _NOT_MET
+        end = hep.hcv_antiviral_end
+        if end is None:
+            return _MISSING
+        return _NOT_MET if (ctx.on - end).days < min_days else _MET
+
+    return run
+
+
+def _coinfection_status(params: Mapping[str, Any]) -> StatusCheck:
+    def run(ctx: Context) -> VerdictStatus:
+        hep = ctx.record.hepatitis
+        if hep.hbsag is None:
+            return _MISSING
+        if hep.hbsag == "negative":
+            return _MET
+        if hep.hcv_rna == "positive" or hep.anti_hdv == "positive":
+            return _NOT_MET
+        if hep.hcv_rna is None or hep.anti_hdv is None:
+            return _MISSING
+        return _MET
+
+    return run
+
+
+def _cns_status(params: Mapping[str, Any]) -> StatusCheck:
+    min_days = int(params["stable_min_days"])
+
+    def run(ctx: Context) -> VerdictStatus:
+        status = ctx.record.cns_metastases
+        if status is None:
+            return _MISSING
+        if status == "none" or status == "asymptomatic":
+            return _MET
+        if status == "symptomatic":
+            return _NOT_MET
+        since = ctx.record.cns_stable_since
+        if since is None:
+            return _MISSING
+        return _NOT_MET if (ctx.on - since).days < min_days else _MET
+
+    return run
+
+
+def _prior_lines_status(params: Mapping[str, Any]) -> StatusCheck:
+    min_lines = int(params["min_lines"])
+    haic = bool(params.get("count_haic_as_line"))
+
+    def run(ctx: Context) -> VerdictStatus:
+        therapies = ctx.record.prior_therapies
+        if therapies is None:
+            return _MISSING
+        return _NOT_MET if count_lines(therapies, count_haic_as_line=haic) < min_lines else _MET
+
+    return run
+
+
+def _measurable_status(params: Mapping[str, Any]) -> StatusCheck:
+    min_lesions = int(params["min_lesions"])
+    max_days = int(params["max_days_before"])
+
+    def run(ctx: Context) -> VerdictStatus:
+        imaging = ctx.record.imaging
+        scan_date, lesions = imaging.date, imaging.lesions
+        if scan_date is None or lesions is None:
+            return _MISSING
+        days = (ctx.on - scan_date).days
+        if days < 0 or days > max_days:
+            return _NOT_MET
+        count = sum(1 for lesion in lesions if is_measurable(lesion))
+        return _NOT_MET if count < min_lesions else _MET
+
+    return run
+
+
+def _cdk46_status(params: Mapping[str, Any]) -> StatusCheck:
+    drugs = frozenset(str(d).lower() for d in params["drugs"])
+    # A word means a CDK4/6 inhibitor when it is a listed drug, a brand of one, or "cdk4/6".
+    flagged = drugs | {"cdk4/6"} | {brand for brand, generic in CDK46_BRANDS.items()
+                                    if generic in drugs}
+
+    def run(ctx: Context) -> VerdictStatus:
+        therapies = ctx.record.prior_therapies
+        if therapies is None:
+            return _MISSING
+        for therapy in therapies:
+            if not _words(therapy.regimen).isdisjoint(flagged):
+                return _NOT_MET
+            for text in therapy.drugs:
+                if not _words(text).isdisjoint(flagged):
+                    return _NOT_MET
+        return _MET
+
+    return run
+
+
+@lru_cache(maxsize=4096)
+def _norm_cached(text: str) -> str:
+    return _norm(text)
+
+
+def _malignancy_status(params: Mapping[str, Any]) -> StatusCheck:
+    years = int(params["years"])
+    exceptions: dict[str, bool] = {}
+    for text, needs_cure in _parse_exceptions(tuple(str(i) for i in
+                                                    params.get("exceptions", []) or [])):
+        exceptions.setdefault(text, needs_cure)  # the first one written applies
+
+    def run(ctx: Context) -> VerdictStatus:
+        malignancies = ctx.record.history.other_malignancies
+        if malignancies is None:
+            return _MISSING
+        cutoff = years_before(ctx.on, years)
+        unknown = False
+        for item in malignancies:
+            needs_cure = exceptions.get(_norm_cached(item.diagnosis))
+            if needs_cure is not None and (not needs_cure or item.cured):
+                continue
+            diagnosed, treated = item.diagnosed_on, item.last_treatment_on
+            latest = (diagnosed if treated is None else treated if diagnosed is None
+                      else max(diagnosed, treated))
+            if latest is None:
+                unknown = True
+            elif latest > cutoff:
+                return _NOT_MET
+        return _INVESTIGATOR if unknown else _MET
+
+    return run
+
+
+def _contraception_run(ctx: Context) -> VerdictStatus:
+    r = ctx.record
+    rep = r.reproductive
+    if r.sex is None or rep.reproductive_potential is None:
+        return _MISSING
+    if not rep.reproductive_potential:
+        return _MET
+    agreed = rep.contraception_agreed
+    if agreed is None:
+        return _MISSING
+    return _MET if agreed else _NOT_MET
+
+
+def _contraception_status(params: Mapping[str, Any]) -> StatusCheck:
+    int(params.get("months_after_last_dose", params.get(
+        "contraception_months_after_last_dose", 0)))  # the check's own parameter test
+    return _contraception_run
+
+
+def _pregnancy_status(params: Mapping[str, Any]) -> StatusCheck:
+    max_days = int(params["test_max_days_before"])
+    int(params["contraception_months_after_last_dose"])  # as the full check reads it
+
+    def run(ctx: Context) -> VerdictStatus:
+        r = ctx.record
+        if r.sex is None:
+            return _MISSING
+        if r.sex == "F":
+            rep = r.reproductive
+            if rep.pregnant or rep.breastfeeding:
+                return _NOT_MET
+            if rep.pregnant is None or rep.breastfeeding is None \
+                    or rep.reproductive_potential is None:
+                return _MISSING
+            if rep.reproductive_potential:
+                test = rep.pregnancy_test
+                if test is None:
+                    return _MISSING
+                if test.result == "positive":
+                    return _NOT_MET
+                days = (ctx.first_dose_on - test.date).days
+                if days < 0 or days > max_days:
+                    return _NOT_MET
+        return _contraception_run(ctx)
+
+    return run
+
+
+_STATUS_FACTORIES: dict[str, Callable[[Mapping[str, Any]], StatusCheck]] = {
+    "hbv_control": _hbv_control_status,
+    "hcv_treated": _hcv_treated_status,
+    "cns_metastases_controlled": _cns_status,
+    "prior_systemic_lines": _prior_lines_status,
+    "measurable_disease": _measurable_status,
+    "no_prior_cdk46_inhibitor": _cdk46_status,
+    "no_hepatitis_coinfection": _coinfection_status,
+    "no_recent_other_malignancy": _malignancy_status,
+    "pregnancy_and_contraception": _pregnancy_status,
+    "contraception_agreed": _contraception_status,
+}
+
+
+def status_check(name: str, params: Mapping[str, Any]) -> StatusCheck:
+    """A function giving only the status that check ``name`` gives with ``params``.
+
+    The parameters are read once, here; the function then decides each record's status by
+    the same rule as the check (see each check's protocol note), without building the
+    sentence. Parameters the fast form cannot read fall back to running the full check.
+
+    >>> from oncotrial.eligibility.record import example_record
+    >>> ctx = Context(example_record(), on=dt.date(2026, 3, 2),
+    ...               first_dose_on=dt.date(2026, 3, 2), age_reference="informed_consent")
+    >>> status_check("cns_metastases_controlled", {"stable_min_days": 28})(ctx)
+    <VerdictStatus.MET: 'met'>
+    """
+    check = CHECK_FUNCTIONS[name]
+    factory = _STATUS_FACTORIES.get(name)
+    if factory is not None:
+        try:
+            return factory(params)
+        except (KeyError, TypeError, ValueError):  # the full check reports it as before
+            pass
+
+    def run(ctx: Context) -> VerdictStatus:
+        return check(params, ctx).status
+
+    return run

@@ -18,11 +18,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import lru_cache, partial
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 from oncotrial.clinical.units import analyte_key, convert, normalise_unit
-from oncotrial.eligibility.checks import CHECK_FUNCTIONS
+from oncotrial.eligibility.checks import CHECK_FUNCTIONS, status_check
 from oncotrial.eligibility.fields import (
+    LAB_FIELDS,
+    NONE_RECORDED,
+    RAW_UNITS,
     Context,
     FieldValue,
     Missing,
@@ -30,6 +34,7 @@ from oncotrial.eligibility.fields import (
     as_number,
     display_unit,
     fmt_number,
+    raw_getter,
 )
 from oncotrial.eligibility.outcome import (
     Outcome,
@@ -551,91 +556,123 @@ _TESTS: dict[str, Callable[[float, float], bool]] = {
 }
 
 
-def _status_compare(rule: CompareRule) -> StatusFn:
+def _is_absent(value: object) -> bool:
+    return value is None or value is NONE_RECORDED
+
+
+def _status_compare(rule: CompareRule, criterion_id: str) -> StatusFn:
     field_name, test, by_sex = rule.field, _TESTS[rule.op], rule.by_sex
+    is_lab = field_name in LAB_FIELDS
+    lab = attrgetter(f"labs.{field_name}")
+    raw = raw_getter(field_name)
     if rule.value is not None:
         limit = rule.value
         unit = _value_plan(rule)[0]
+        if is_lab:
+            analyte = _analyte_for(field_name) if unit is not None else ""
 
-        def run_value(ctx: Context) -> VerdictStatus:
-            value = ctx.get(field_name)
-            if type(value) is not FieldValue:
+            def run_lab_value(ctx: Context) -> VerdictStatus:
+                result = lab(ctx.record)
+                if result is None:
+                    return _MISSING
+                number = result.value
+                if unit is not None and result.unit != unit:
+                    number = convert(number, result.unit, unit, analyte=analyte)
+                return _MET if test(number, limit) else _NOT_MET
+
+            return run_lab_value
+        own_unit = RAW_UNITS.get(field_name)
+        if unit is None or own_unit is None or own_unit == unit:
+            def run_value(ctx: Context) -> VerdictStatus:
+                number = raw(ctx)
+                if _is_absent(number):
+                    return _MISSING
+                return _MET if test(number, limit) else _NOT_MET
+
+            return run_value
+        analyte = _analyte_for(field_name)
+
+        def run_converted(ctx: Context) -> VerdictStatus:
+            number = raw(ctx)
+            if _is_absent(number):
                 return _MISSING
-            number = value.value
-            if unit is not None and value.unit is not None and value.unit != unit:
-                number = convert(number, value.unit, unit,  # type: ignore[arg-type]
-                                 analyte=_analyte_for(field_name))
-            return _MET if test(number, limit) else _NOT_MET  # type: ignore[arg-type]
+            number = convert(number, own_unit, unit, analyte=analyte)
+            return _MET if test(number, limit) else _NOT_MET
 
-        return run_value
+        return run_converted
     if by_sex is not None:
         def run_sex(ctx: Context) -> VerdictStatus:
-            value = ctx.get(field_name)
+            number = raw(ctx)
             sex = ctx.record.sex
-            if type(value) is not FieldValue or sex is None:
+            if _is_absent(number) or sex is None:
                 return _MISSING
-            return _MET if test(value.value, by_sex[sex]) else _NOT_MET  # type: ignore[arg-type]
+            return _MET if test(number, by_sex[sex]) else _NOT_MET
 
         return run_sex
     uln = rule.times_uln is not None
     factor = rule.times_uln if uln else rule.times_lln
     assert factor is not None
+    if not is_lab:  # only laboratory results carry reference limits
+        def run_no_reference(ctx: Context) -> VerdictStatus:
+            return _MISSING
+
+        return run_no_reference
 
     def run_reference(ctx: Context) -> VerdictStatus:
-        value = ctx.get(field_name)
-        if type(value) is not FieldValue:
+        result = lab(ctx.record)
+        if result is None:
             return _MISSING
-        ref = value.uln if uln else value.lln
+        ref = result.uln if uln else result.lln
         if ref is None:
             return _MISSING
-        return _MET if test(value.value, factor * ref) else _NOT_MET  # type: ignore[arg-type]
+        return _MET if test(result.value, factor * ref) else _NOT_MET
 
     return run_reference
 
 
-def _status_range(rule: RangeRule) -> StatusFn:
-    field_name = rule.field
+def _status_range(rule: RangeRule, criterion_id: str) -> StatusFn:
+    raw = raw_getter(rule.field)
     low = None if rule.min is None else (_TESTS[">=" if rule.min_inclusive else ">"], rule.min)
     high = None if rule.max is None else (_TESTS["<=" if rule.max_inclusive else "<"], rule.max)
 
     def run(ctx: Context) -> VerdictStatus:
-        value = ctx.get(field_name)
-        if type(value) is not FieldValue:
+        number = raw(ctx)
+        if number is None or number is NONE_RECORDED:
             return _MISSING
-        number = value.value
-        if low is not None and not low[0](number, low[1]):  # type: ignore[arg-type]
+        if low is not None and not low[0](number, low[1]):
             return _NOT_MET
-        if high is not None and not high[0](number, high[1]):  # type: ignore[arg-type]
+        if high is not None and not high[0](number, high[1]):
             return _NOT_MET
         return _MET
 
     return run
 
 
-def _status_one_of(rule: OneOfRule) -> StatusFn:
-    field_name = rule.field
+def _status_one_of(rule: OneOfRule, criterion_id: str) -> StatusFn:
+    raw = raw_getter(rule.field)
     allowed = _one_of_plan(rule)[0]
 
     def run(ctx: Context) -> VerdictStatus:
-        value = ctx.get(field_name)
-        if type(value) is not FieldValue:
+        value = raw(ctx)
+        if value is None or value is NONE_RECORDED:
             return _MISSING
-        return _MET if str(value.value).lower() in allowed else _NOT_MET
+        return _MET if str(value).lower() in allowed else _NOT_MET
 
     return run
 
 
-def _status_date_window(rule: DateWindowRule) -> StatusFn:
-    field_name, lo, hi = rule.field, rule.min_days_before, rule.max_days_before
+def _status_date_window(rule: DateWindowRule, criterion_id: str) -> StatusFn:
+    raw, lo, hi = raw_getter(rule.field), rule.min_days_before, rule.max_days_before
     first_dose = rule.relative_to == "first_dose"
     if_absent = VerdictStatus(rule.if_absent)
 
     def run(ctx: Context) -> VerdictStatus:
-        value = ctx.get(field_name)
-        if type(value) is not FieldValue:
-            return if_absent if type(value) is NoneRecorded else _MISSING
-        ref = ctx.first_dose_on if first_dose else ctx.on
-        days = (ref - value.value).days  # type: ignore[operator]
+        value = raw(ctx)
+        if value is None:
+            return _MISSING
+        if value is NONE_RECORDED:
+            return if_absent
+        days = ((ctx.first_dose_on if first_dose else ctx.on) - value).days
         if days < 0 or (hi is not None and days > hi) or (lo is not None and days < lo):
             return _NOT_MET
         return _MET
@@ -643,14 +680,14 @@ def _status_date_window(rule: DateWindowRule) -> StatusFn:
     return run
 
 
-def _status_attest(rule: AttestRule) -> StatusFn:
-    label = rule.label
+def _status_attest(rule: AttestRule, criterion_id: str) -> StatusFn:
+    labelled = f"{criterion_id}.{rule.label}" if rule.label else None
 
     def run(ctx: Context) -> VerdictStatus:
         answers = ctx.record.attestations
-        answer = answers.get(f"{ctx.criterion_id}.{label}") if label else None
+        answer = answers.get(labelled) if labelled is not None else None
         if answer is None:
-            answer = answers.get(ctx.criterion_id)
+            answer = answers.get(criterion_id)
         if answer is None:
             return _INVESTIGATOR
         value = answer.answer if isinstance(answer, Attestation) else answer
@@ -659,17 +696,12 @@ def _status_attest(rule: AttestRule) -> StatusFn:
     return run
 
 
-def _status_check(rule: CheckRule) -> StatusFn:
-    check, params = CHECK_FUNCTIONS[rule.check], rule.params
-
-    def run(ctx: Context) -> VerdictStatus:
-        return check(params, ctx).status
-
-    return run
+def _status_check(rule: CheckRule, criterion_id: str) -> StatusFn:
+    return status_check(rule.check, rule.params)
 
 
-def _status_all_of(rule: AllOfRule) -> StatusFn:
-    parts = [_compile(sub) for sub in rule.rules]
+def _status_all_of(rule: AllOfRule, criterion_id: str) -> StatusFn:
+    parts = tuple(_compile(sub, criterion_id) for sub in rule.rules)
 
     def run(ctx: Context) -> VerdictStatus:
         seen_missing = seen_investigator = False
@@ -688,8 +720,8 @@ def _status_all_of(rule: AllOfRule) -> StatusFn:
     return run
 
 
-def _status_any_of(rule: AnyOfRule) -> StatusFn:
-    parts = [_compile(sub) for sub in rule.rules]
+def _status_any_of(rule: AnyOfRule, criterion_id: str) -> StatusFn:
+    parts = tuple(_compile(sub, criterion_id) for sub in rule.rules)
 
     def run(ctx: Context) -> VerdictStatus:
         seen_missing = seen_investigator = False
@@ -708,7 +740,7 @@ def _status_any_of(rule: AnyOfRule) -> StatusFn:
     return run
 
 
-_COMPILERS: dict[str, Callable[[Any], StatusFn]] = {
+_COMPILERS: dict[str, Callable[[Any, str], StatusFn]] = {
     "all_of": _status_all_of,
     "any_of": _status_any_of,
     "range": _status_range,
@@ -720,19 +752,23 @@ _COMPILERS: dict[str, Callable[[Any], StatusFn]] = {
 }
 
 
-def _compile(rule: Rule) -> StatusFn:
-    return _COMPILERS[rule.kind](rule)
+def _compile(rule: Rule, criterion_id: str) -> StatusFn:
+    """The status-only function of ``rule`` within criterion ``criterion_id``."""
+    return _COMPILERS[rule.kind](rule, criterion_id)
 
 
-def _compiled_criteria(protocol: Protocol) -> list[tuple[Criterion, str, StatusFn]]:
+_Plan = tuple[list[tuple["Criterion", str, StatusFn]], tuple[StatusFn, ...]]
+
+
+def _compiled(protocol: Protocol) -> _Plan:
     """The protocol's criteria with their compiled rules (built once per protocol object)."""
 
-    def build() -> list[tuple[Criterion, str, StatusFn]]:
-        plan = [(c, "inclusion", _compile(c.rule)) for c in protocol.criteria.inclusion]
-        plan += [(c, "exclusion", _compile(c.rule)) for c in protocol.criteria.exclusion]
-        return plan
+    def build() -> _Plan:
+        plan = [(c, "inclusion", _compile(c.rule, c.id)) for c in protocol.criteria.inclusion]
+        plan += [(c, "exclusion", _compile(c.rule, c.id)) for c in protocol.criteria.exclusion]
+        return plan, tuple(run for _, _, run in plan)
 
-    result: list[tuple[Criterion, str, StatusFn]] = _plan(protocol, build)
+    result: _Plan = _plan(protocol, build)
     return result
 
 
@@ -802,12 +838,8 @@ def screen(
         )
     ctx = Context(record, on=on, first_dose_on=first_dose,
                   age_reference=proto.enrolment.age_reference)
-    plan = _compiled_criteria(proto)
-    statuses = []
-    for criterion, _kind, run in plan:
-        ctx.criterion_id = criterion.id
-        statuses.append(run(ctx))
-    decided = tuple(statuses)
+    plan, runs = _compiled(proto)
+    decided = tuple([run(ctx) for run in runs])
     return ScreeningResult(record.patient_id, proto.study.registry_id, on, first_dose, decided,
                            partial(_make_verdicts, plan, decided, ctx))
 

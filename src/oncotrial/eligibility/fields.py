@@ -11,14 +11,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from functools import partial
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from oncotrial.clinical.age import age_in_years
 from oncotrial.clinical.ecg import bazett_formula, fridericia_formula
 from oncotrial.clinical.liver import child_pugh
 from oncotrial.clinical.renal import cockcroft_gault_formula
 from oncotrial.clinical.units import Quantity, convert
-from oncotrial.eligibility.record import LabResult, Lesion, ScreeningRecord
+from oncotrial.eligibility.record import LabResult, Lesion, PriorTherapy, ScreeningRecord
 
 __all__ = [
     "FIELD_SOURCES",
@@ -307,18 +307,32 @@ def count_prior_lines(ctx: Context, *, count_haic_as_line: bool) -> tuple[int, l
     therapies = ctx.record.prior_therapies
     if therapies is None:
         return None
-    kinds = {"systemic", "haic"} if count_haic_as_line else {"systemic"}
-    groups: dict[object, list[str | None]] = {}
-    names: dict[object, list[str]] = {}
+    groups = _line_groups(therapies, count_haic_as_line)
+    counted = [key for key, entries in groups.items()
+               if therapies[entries[-1]].end_reason in ("progression", "intolerance")]
+    return len(counted), [" + ".join(therapies[i].regimen for i in groups[key])
+                          for key in counted]
+
+
+def _line_groups(therapies: list[PriorTherapy], count_haic_as_line: bool,
+                 ) -> dict[object, list[int]]:
+    """Each line's entries (indices into ``therapies``), in order; see count_prior_lines."""
+    kinds = ("systemic", "haic") if count_haic_as_line else ("systemic",)
+    groups: dict[object, list[int]] = {}
     for index, therapy in enumerate(therapies):
         if therapy.kind not in kinds or therapy.setting != "advanced":
             continue
         key: object = therapy.line if therapy.line is not None else ("entry", index)
-        groups.setdefault(key, []).append(therapy.end_reason)
-        names.setdefault(key, []).append(therapy.regimen)
-    counted = [key for key, reasons in groups.items()
-               if reasons[-1] in ("progression", "intolerance")]
-    return len(counted), [" + ".join(names[key]) for key in counted]
+        groups.setdefault(key, []).append(index)
+    return groups
+
+
+def count_lines(therapies: list[PriorTherapy], *, count_haic_as_line: bool) -> int:
+    """The number of lines :func:`count_prior_lines` counts, without their names (PN-18)."""
+    if not therapies:
+        return 0
+    return sum(1 for entries in _line_groups(therapies, count_haic_as_line).values()
+               if therapies[entries[-1]].end_reason in ("progression", "intolerance"))
 
 
 def _prior_lines(ctx: Context) -> Resolved:
@@ -480,3 +494,201 @@ _DISPATCH: dict[str, Callable[[Context], Resolved]] = {
 def resolvable_fields() -> frozenset[str]:
     """Every field name this module can resolve."""
     return frozenset(_DISPATCH)
+
+
+# --- raw values for the status-only path --------------------------------------------------------
+# Screening many records for the answer alone needs each field's bare value, not its words.
+# A raw getter returns what ``Context.get(name).value`` would be, ``None`` where ``get`` gives
+# :class:`Missing`, or :data:`NONE_RECORDED` where it gives :class:`NoneRecorded`. They build
+# no FieldValue, closure or cache entry. The engine's tests check that both paths agree.
+
+#: Raw marker of a field the record says there was none of (``none``).
+NONE_RECORDED: Any = NoneRecorded("")
+
+RawGetter = Callable[[Context], Any]
+
+
+def _raw_lab(name: str) -> RawGetter:
+    def raw(ctx: Context) -> Any:
+        result = getattr(ctx.record.labs, name)
+        return None if result is None else result.value
+
+    return raw
+
+
+def _raw_simple(name: str) -> RawGetter:
+    path = FIELD_SOURCES[name]
+    if name in _DIAGNOSIS_FIELDS:
+        attr = _DIAGNOSIS_FIELDS[name]
+
+        def raw_diagnosis(ctx: Context) -> Any:
+            return getattr(ctx.record.diagnosis, attr)
+
+        return raw_diagnosis
+
+    def raw(ctx: Context) -> Any:
+        return getattr(ctx.record, path)
+
+    return raw
+
+
+def _raw_age(ctx: Context) -> Any:
+    birth = ctx.record.birth_date
+    ref = ctx.age_reference_date()[0]
+    if birth is None or ref is None:
+        return None
+    return age_in_years(birth, on=ref)
+
+
+def _raw_date(getter: Callable[[ScreeningRecord], object]) -> RawGetter:
+    def raw(ctx: Context) -> Any:
+        value = getter(ctx.record)
+        if value == "none":
+            return NONE_RECORDED
+        return value if isinstance(value, dt.date) else None
+
+    return raw
+
+
+def _raw_measurable(ctx: Context) -> Any:
+    lesions = ctx.record.imaging.lesions
+    if lesions is None:
+        return None
+    return sum(1 for lesion in lesions if is_measurable(lesion))
+
+
+def _raw_prior_lines(ctx: Context) -> Any:
+    therapies = ctx.record.prior_therapies
+    return None if therapies is None else count_lines(therapies, count_haic_as_line=False)
+
+
+def _raw_child_pugh(ctx: Context) -> Any:
+    r = ctx.record
+    labs, liver = r.labs, r.liver
+    bili, alb, inr = labs.bilirubin, labs.albumin, labs.inr
+    ascites, encephalopathy = liver.ascites, liver.encephalopathy
+    if bili is None or alb is None or (inr is None and labs.pt_prolongation_s is None) \
+            or ascites is None or encephalopathy is None:
+        return None
+    asc, enc = _CP_ASCITES.get(ascites), _CP_ENCEPHALOPATHY.get(encephalopathy)
+    if inr is None or asc is None or enc is None or bili.unit not in ("umol/L", "mg/dL") \
+            or alb.unit not in ("g/L", "g/dL"):
+        full = _child_pugh(ctx)  # anything unusual: the full score decides
+        return full.value if isinstance(full, FieldValue) else None
+    # child_pugh() on canonical units, without building Quantity objects (same bands).
+    b = bili.value
+    if bili.unit == "mg/dL":
+        points = 1 if b < 2.0 else (2 if b <= 3.0 else 3)
+    else:
+        points = 1 if b < 34.0 else (2 if b <= 51.0 else 3)
+    a = alb.value
+    if alb.unit == "g/dL":
+        points += 1 if a > 3.5 else (2 if a >= 2.8 else 3)
+    else:
+        points += 1 if a > 35.0 else (2 if a >= 28.0 else 3)
+    i = inr.value
+    points += 1 if i < 1.7 else (2 if i <= 2.3 else 3)
+    return points + asc + enc
+
+
+_CP_ASCITES = {"none": 1, "mild": 2, "moderate_severe": 3}
+_CP_ENCEPHALOPATHY = {"none": 1, "grade_1_2": 2, "grade_3_4": 3}
+
+
+def _raw_child_pugh_class(ctx: Context) -> Any:
+    points = _raw_child_pugh(ctx)
+    if points is None:
+        return None
+    return "A" if points <= 6 else ("B" if points <= 9 else "C")
+
+
+def _raw_crcl(ctx: Context) -> Any:
+    r = ctx.record
+    creat = r.labs.creatinine
+    if creat is None or r.weight_kg is None or r.sex is None or r.birth_date is None:
+        return None
+    on = ctx.lab_on(creat) or ctx.on
+    age = age_in_years(r.birth_date, on=on)
+    scr_mg_dl = (float(creat.value) if creat.unit == "mg/dL"
+                 else convert(creat.value, creat.unit, "mg/dL", analyte="creatinine"))
+    return cockcroft_gault_formula(age, r.weight_kg, r.sex == "F", scr_mg_dl)
+
+
+def _raw_lab_date(ctx: Context) -> Any:
+    labs, default = ctx.record.labs, ctx.record.lab_date
+    oldest = None
+    for name in _LAB_NAMES:
+        result = getattr(labs, name)
+        if result is None:
+            continue
+        on = result.collected_on or default
+        if on is None:
+            return None
+        if oldest is None or on < oldest:
+            oldest = on
+    return oldest
+
+
+def _raw_qtc(formula: str) -> RawGetter:
+    correct = fridericia_formula if formula == "fridericia" else bazett_formula
+
+    def raw(ctx: Context) -> Any:
+        ecgs = ctx.record.cardiac.ecgs
+        if not ecgs:
+            return None
+        return sum(correct(e.qt_ms, e.heart_rate_bpm) for e in ecgs) / len(ecgs)
+
+    return raw
+
+
+def _raw_lvef(ctx: Context) -> Any:
+    echo = ctx.record.cardiac.echo
+    return None if echo is None else echo.lvef
+
+
+_RAW: dict[str, RawGetter] = {
+    **{name: _raw_lab(name) for name in _LAB_LABELS},
+    **{name: _raw_simple(name) for name in _SIMPLE_LABELS},
+    "age_years": _raw_age,
+    "informed_consent_date": _raw_date(lambda r: r.informed_consent_date),
+    "measurable_lesion_count": _raw_measurable,
+    "imaging_date": _raw_date(lambda r: r.imaging.date),
+    "cns_stable_since": _raw_date(lambda r: r.cns_stable_since),
+    "prior_systemic_lines": _raw_prior_lines,
+    "child_pugh_points": _raw_child_pugh,
+    "child_pugh_class": _raw_child_pugh_class,
+    "creatinine_clearance": _raw_crcl,
+    "lab_date": _raw_lab_date,
+    "lvef": _raw_lvef,
+    "echo_date": _raw_date(lambda r: r.cardiac.echo.date if r.cardiac.echo else None),
+    "qtc_fridericia": _raw_qtc("fridericia"),
+    "qtc_bazett": _raw_qtc("bazett"),
+    "ecg_date": _raw_date(lambda r: r.cardiac.ecg_date),
+    "last_trial_therapy_date": _raw_date(lambda r: r.history.last_trial_therapy_date),
+    "last_major_surgery_date": _raw_date(lambda r: r.history.last_major_surgery_date),
+}
+
+#: The unit of each derived field's value (lab fields carry the result's own unit).
+RAW_UNITS: dict[str, str] = {"age_years": "years", "creatinine_clearance": "mL/min",
+                             "lvef": "%", "qtc_fridericia": "ms", "qtc_bazett": "ms"}
+
+LAB_FIELDS: frozenset[str] = frozenset(_LAB_NAMES)
+
+
+def raw_getter(name: str) -> RawGetter:
+    """The raw-value getter of vocabulary field ``name`` (for the engine's status-only path).
+
+    It returns the value :meth:`Context.get` would resolve (``.value`` of the FieldValue),
+    ``None`` where that is :class:`Missing`, and :data:`NONE_RECORDED` where it is
+    :class:`NoneRecorded`, without building any words.
+
+    >>> from oncotrial.eligibility.record import example_record
+    >>> ctx = Context(example_record(), on=dt.date(2026, 3, 2), first_dose_on=dt.date(2026, 3, 2),
+    ...               age_reference="informed_consent")
+    >>> raw_getter("ecog")(ctx) == ctx.get("ecog").value
+    True
+    """
+    getter = _RAW.get(name)
+    if getter is None:
+        raise KeyError(f"the eligibility engine cannot resolve field {name!r}")
+    return getter
