@@ -304,19 +304,27 @@ class ScreeningRecord(_Model):
         return value
 
 
-def _plausibility(record: ScreeningRecord) -> None:
-    """Refuse physiologically impossible numbers before any criterion is evaluated."""
+def _plausibility(record: ScreeningRecord) -> list[InputError]:
+    """Every unit and plausibility problem of the record, before any criterion is evaluated."""
+    checks: list[tuple[str, float, str]] = []
     for name in type(record.labs).model_fields:
         result = getattr(record.labs, name)
         if isinstance(result, LabResult):
-            check_plausible(name, result.value, result.unit)
+            checks.append((name, result.value, result.unit))
     if record.weight_kg is not None:
-        check_plausible("weight", record.weight_kg, "kg")
+        checks.append(("weight", record.weight_kg, "kg"))
     if record.cardiac.echo is not None and record.cardiac.echo.lvef is not None:
-        check_plausible("lvef", record.cardiac.echo.lvef, "%")
+        checks.append(("lvef", record.cardiac.echo.lvef, "%"))
     for ecg in record.cardiac.ecgs or []:
-        check_plausible("qt", ecg.qt_ms, "ms")
-        check_plausible("heart_rate", ecg.heart_rate_bpm, "bpm")
+        checks.append(("qt", ecg.qt_ms, "ms"))
+        checks.append(("heart_rate", ecg.heart_rate_bpm, "bpm"))
+    problems: list[InputError] = []
+    for analyte, value, unit in checks:
+        try:
+            check_plausible(analyte, value, unit)
+        except (ImplausibleValueError, UnitError) as error:
+            problems.append(error)
+    return problems
 
 
 def _validate(data: Any, source: str) -> ScreeningRecord:
@@ -339,11 +347,19 @@ def _validate(data: Any, source: str) -> ScreeningRecord:
             field=".".join(str(p) for p in error.errors()[0]["loc"]),
             hint="Correct these fields; docs/eligibility.md describes each one.",
         ) from None
-    try:
-        _plausibility(record)
-    except (ImplausibleValueError, UnitError) as error:
-        raise type(error)(f"{source}: {error.message}", field=error.field, value=error.value,
-                          hint=error.hint) from None
+    problems = _plausibility(record)
+    if len(problems) == 1:
+        only = problems[0]
+        raise type(only)(f"{source}: {only.message}", field=only.field, value=only.value,
+                         hint=only.hint)
+    if problems:
+        # Report every unit and plausibility problem at once, so one correction pass suffices.
+        raise InputError(
+            f"{source} has {len(problems)} problems:\n"
+            + "\n".join(f"  - {p.message} {p.hint or ''}".rstrip() for p in problems),
+            field=problems[0].field,
+            hint="Correct these values; nothing was screened.",
+        )
     return record
 
 

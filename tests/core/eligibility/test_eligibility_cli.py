@@ -79,3 +79,24 @@ def test_other_protocol(tmp_path: Path) -> None:
     assert [v["criterion_id"] for v in data["verdicts"]] == ["I1", "I2", "I3", "I4", "I5", "E1",
                                                               "E2"]
     assert result.exit_code == 2  # I3 and E1 are attestations the example has not answered
+
+
+def test_every_unit_and_plausibility_problem_is_reported_at_once(tmp_path) -> None:
+    """A record with a wrong unit and an impossible value lists both, and screens nothing."""
+    import yaml
+
+    from oncotrial.eligibility import load_record
+    from oncotrial.eligibility.record import __file__ as record_file
+    from oncotrial.errors import InputError
+
+    example = Path(record_file).parent / "data" / "example_patient.yaml"
+    data = yaml.safe_load(example.read_text(encoding="utf-8"))
+    data["labs"]["anc"]["unit"] = "%"
+    data["labs"]["platelets"]["value"] = -5
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump(data), encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        load_record(bad)
+    text = str(info.value)
+    assert "has 2 problems" in text
+    assert "Unit '%' is not a unit of ANC" in text and "Platelets of -5" in text
