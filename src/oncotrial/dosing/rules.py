@@ -242,10 +242,8 @@ class DosingRules:
         ``schedule.days_on/days_off/cycle_length_days``, ``strong_cyp3a_inhibitors``,
         ``strong_cyp3a_inducers`` and every ``dose_modification.*`` field the protocol model
         has (``below_lowest_level`` can only be "discontinue", which is what the engine does).
-        Parameters the protocol model does not carry (the pneumonitis hold grade and terms,
-        the CYP3A inhibitor washout in half-lives, the febrile-neutropenia grade, the
-        Day-15/Day-22 day numbers, lymphopenia handling, relaxed monitoring) keep the label
-        default unless given in ``overrides``.
+        Parameters the protocol model does not carry (the pneumonitis terms and the
+        Day-15/Day-22 day numbers) keep the label default unless given in ``overrides``.
 
         Example, the bundled NCT06478927 protocol adopts the label (PN-10):
 
@@ -266,8 +264,8 @@ class DosingRules:
             if float(value).is_integer():
                 return int(value)
             problems.append(ProtocolProblem(
-                path, f"is {value} mg; palbociclib capsules come in whole mg",
-                "Use a whole number of mg (125, 100 or 75)."))
+                path, f"is {value} mg; the dosing engine works in whole mg",
+                "Use a whole number of mg for every dose level."))
             return round(value)
 
         levels = sorted(intervention.dose_levels, key=lambda d: -d.level)
@@ -290,7 +288,13 @@ class DosingRules:
             "fever_threshold_c": mod.febrile_neutropenia_fever_c,
             "non_haematological_hold_min_grade": mod.non_haematological_hold_min_grade,
             "non_haematological_resume_max_grade": mod.non_haematological_resume_max_grade,
+            "pneumonitis_hold_min_grade": mod.pneumonitis_hold_min_grade,
             "pneumonitis_discontinue_min_grade": mod.pneumonitis_discontinue_min_grade,
+            "febrile_neutropenia_min_grade": mod.febrile_neutropenia_min_grade,
+            "lymphopenia_needs_clinical_event": mod.lymphopenia_needs_clinical_event,
+            "cyp3a_inhibitor_washout_half_lives": mod.cyp3a_inhibitor_washout_half_lives,
+            "relaxed_cbc_after_cycle": mod.relaxed_cbc_after_cycle,
+            "relaxed_cbc_every_cycles": mod.relaxed_cbc_every_cycles,
             "strong_cyp3a_inhibitor_dose_mg": whole_mg(
                 "intervention.dose_modification.strong_cyp3a_inhibitor_dose_mg",
                 mod.strong_cyp3a_inhibitor_dose_mg),
@@ -301,9 +305,6 @@ class DosingRules:
             "strong_cyp3a_inducers": tuple(intervention.strong_cyp3a_inducers),
             "source": "protocol intervention section",
         }
-        # The pneumonitis hold grade cannot exceed the discontinuation grade.
-        values["pneumonitis_hold_min_grade"] = min(
-            cls().pneumonitis_hold_min_grade, mod.pneumonitis_discontinue_min_grade)
         if problems:
             raise ProtocolError("protocol intervention", problems)
         values.update(overrides)

@@ -223,13 +223,28 @@ class DoseModification(Section):
     day22_recheck_after_day15_grade: int = Field(ge=1, le=4)
     prolonged_recovery_days: int = Field(ge=1)
     febrile_neutropenia_fever_c: float = Field(ge=37.0, le=42.0)
+    febrile_neutropenia_min_grade: int = Field(ge=1, le=4)
+    lymphopenia_needs_clinical_event: bool
     non_haematological_hold_min_grade: int = Field(ge=1, le=4)
     non_haematological_resume_max_grade: int = Field(ge=0, le=3)
+    pneumonitis_hold_min_grade: int = Field(ge=1, le=5)
     pneumonitis_discontinue_min_grade: int = Field(ge=1, le=5)
     strong_cyp3a_inhibitor_dose_mg: float = Field(gt=0)
+    cyp3a_inhibitor_washout_half_lives: float = Field(gt=0)
     strong_cyp3a_inducer: Literal["alert", "prohibit"]
     child_pugh_c_action: Literal["reduce_to_lowest", "discontinue"]
     cbc_max_days_before_day1: int = Field(ge=0)
+    relaxed_cbc_after_cycle: int = Field(ge=1)
+    relaxed_cbc_every_cycles: int = Field(ge=1)
+
+    @model_validator(mode="after")
+    def _pneumonitis(self) -> DoseModification:
+        if self.pneumonitis_hold_min_grade > self.pneumonitis_discontinue_min_grade:
+            raise problem(
+                f"pneumonitis hold grade {self.pneumonitis_hold_min_grade} is above its "
+                f"discontinuation grade {self.pneumonitis_discontinue_min_grade}",
+                "A grade that discontinues must also hold: lower the hold grade.")
+        return self
 
 
 class Intervention(Section):

@@ -65,9 +65,11 @@ def _protocol(**mod: Any) -> SimpleNamespace:
         recheck_within_days=5, day15_cbc_cycles=[1, 2, 3], day22_recheck_after_day15_grade=3,
         prolonged_recovery_days=10, febrile_neutropenia_fever_c=38.3,
         non_haematological_hold_min_grade=3, non_haematological_resume_max_grade=2,
-        pneumonitis_discontinue_min_grade=2, strong_cyp3a_inhibitor_dose_mg=75.0,
+        pneumonitis_hold_min_grade=1, pneumonitis_discontinue_min_grade=2,
+        strong_cyp3a_inhibitor_dose_mg=75.0, cyp3a_inhibitor_washout_half_lives=3.0,
+        febrile_neutropenia_min_grade=3, lymphopenia_needs_clinical_event=False,
         strong_cyp3a_inducer="prohibit", child_pugh_c_action="discontinue",
-        cbc_max_days_before_day1=2)
+        cbc_max_days_before_day1=2, relaxed_cbc_after_cycle=4, relaxed_cbc_every_cycles=2)
     dose_modification.update(mod)
     return SimpleNamespace(intervention=SimpleNamespace(
         dose_levels=[SimpleNamespace(level=-1, dose_mg=100.0), SimpleNamespace(level=0,
@@ -86,7 +88,10 @@ def test_from_protocol_maps_every_field() -> None:
     assert r.haematological_resume_max_grade == 1 and r.recheck_within_days == 5
     assert r.day15_cbc_cycles == (1, 2, 3) and r.prolonged_recovery_days == 10
     assert r.fever_threshold_c == 38.3 and r.non_haematological_resume_max_grade == 2
-    assert r.pneumonitis_discontinue_min_grade == 2 and r.pneumonitis_hold_min_grade == 2
+    assert r.pneumonitis_discontinue_min_grade == 2 and r.pneumonitis_hold_min_grade == 1
+    assert r.cyp3a_inhibitor_washout_half_lives == 3.0
+    assert r.lymphopenia_needs_clinical_event is False
+    assert (r.relaxed_cbc_after_cycle, r.relaxed_cbc_every_cycles) == (4, 2)
     assert r.strong_cyp3a_inducer is InducerAction.PROHIBIT
     assert r.child_pugh_c_action is ChildPughCAction.DISCONTINUE
     assert r.cbc_max_days_before_day1 == 2

@@ -92,6 +92,9 @@ CASES = [
      "dcr and orr confirm CR/PR differently", "DCR confirming responses unlike ORR"),
     (_set("endpoints.conf_level", 95), "endpoints.conf_level", "less than 1",
      "a confidence level given as a percentage"),
+    (_set("intervention.dose_modification.pneumonitis_hold_min_grade", 4),
+     "intervention.dose_modification", "pneumonitis hold grade 4 is above",
+     "a pneumonitis hold grade above its discontinuation grade"),
 ]
 
 
