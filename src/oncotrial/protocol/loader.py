@@ -10,6 +10,7 @@ pure. The bundled protocols are package data read with :mod:`importlib.resources
 
 from __future__ import annotations
 
+import copy
 import types
 import typing
 from functools import lru_cache
@@ -121,7 +122,7 @@ def parse_protocol(text: str, *, source: str = "<protocol>") -> Protocol:
     try:
         return Protocol.model_validate(data)
     except ValidationError as exc:
-        raise ProtocolError(source, _problems(exc, data)) from None
+        raise ProtocolError(source, _all_problems(exc, data)) from None
 
 
 @lru_cache(maxsize=8)
@@ -138,6 +139,45 @@ def load_bundled_protocol(registry_id: str = "NCT06478927") -> Protocol:
 
 _RULE_KINDS = frozenset(
     {"attest", "range", "one_of", "compare", "date_window", "check", "all_of", "any_of"})
+
+
+def _all_problems(exc: ValidationError, data: dict[str, Any]) -> list[ProtocolProblem]:
+    """Every problem, including those hidden behind unknown keys.
+
+    pydantic skips a section's cross-field checks (a starting dose that is not a dose level)
+    while any field of that section fails. Unknown keys are the commonest such failure, and
+    dropping them cannot change what the other fields mean, so the file is validated again
+    without them and any further problems are added.
+    """
+    problems = _problems(exc, data)
+    current = copy.deepcopy(data)
+    for _ in range(5):
+        unknown = [_strip_tags(e["loc"]) for e in exc.errors(include_url=False)
+                   if e["type"] == "extra_forbidden"]
+        if not unknown or not all(_drop(current, loc) for loc in unknown):
+            break
+        try:
+            Protocol.model_validate(current)
+            break
+        except ValidationError as again:
+            exc = again
+            seen = {(p.path, p.message) for p in problems}
+            problems += [p for p in _problems(again, data) if (p.path, p.message) not in seen]
+    return problems
+
+
+def _drop(data: Any, loc: tuple[int | str, ...]) -> bool:
+    """Delete the key at ``loc`` from nested dicts and lists; False when it is not there."""
+    node = data
+    for part in loc[:-1]:
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            return False
+    if isinstance(node, dict) and loc and loc[-1] in node:
+        del node[loc[-1]]
+        return True
+    return False
 
 
 def _problems(exc: ValidationError, data: dict[str, Any]) -> list[ProtocolProblem]:

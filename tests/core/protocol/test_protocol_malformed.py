@@ -124,6 +124,18 @@ def test_every_problem_is_reported_at_once() -> None:
     assert "has 3 problems" in str(info.value)
 
 
+def test_problems_behind_an_unknown_key_are_reported_too() -> None:
+    """A misspelt key does not hide the section's cross-field problem (starting dose)."""
+    doc = copy.deepcopy(BASE)
+    doc["intervention"]["schedul"] = {}
+    doc["intervention"]["starting_dose_mg"] = 150
+    with pytest.raises(ProtocolError) as info:
+        parse_protocol(yaml.safe_dump(doc, allow_unicode=True))
+    messages = [p.message for p in info.value.problems]
+    assert "unknown key 'schedul'" in messages
+    assert any("starting dose 150 mg is not dose level 0" in m for m in messages)
+
+
 def test_unknown_key_hint_suggests_the_right_spelling() -> None:
     doc = copy.deepcopy(BASE)
     doc["intervention"]["schedul"] = {}
