@@ -700,44 +700,36 @@ def _status_check(rule: CheckRule, criterion_id: str) -> StatusFn:
     return status_check(rule.check, rule.params)
 
 
-def _status_all_of(rule: AllOfRule, criterion_id: str) -> StatusFn:
-    parts = tuple(_compile(sub, criterion_id) for sub in rule.rules)
+def _status_combined(parts: tuple[StatusFn, ...], decisive: VerdictStatus,
+                     otherwise: VerdictStatus) -> StatusFn:
+    """all_of (NOT_MET decides, else MET) and any_of (MET decides, else NOT_MET): a decisive
+    part ends the evaluation; otherwise missing data outranks a pending attestation."""
 
     def run(ctx: Context) -> VerdictStatus:
         seen_missing = seen_investigator = False
         for part in parts:
             status = part(ctx)
-            if status is _NOT_MET:
-                return _NOT_MET
+            if status is decisive:
+                return decisive
             if status is _MISSING:
                 seen_missing = True
             elif status is _INVESTIGATOR:
                 seen_investigator = True
         if seen_missing:
             return _MISSING
-        return _INVESTIGATOR if seen_investigator else _MET
+        return _INVESTIGATOR if seen_investigator else otherwise
 
     return run
+
+
+def _status_all_of(rule: AllOfRule, criterion_id: str) -> StatusFn:
+    return _status_combined(tuple(_compile(sub, criterion_id) for sub in rule.rules),
+                            _NOT_MET, _MET)
 
 
 def _status_any_of(rule: AnyOfRule, criterion_id: str) -> StatusFn:
-    parts = tuple(_compile(sub, criterion_id) for sub in rule.rules)
-
-    def run(ctx: Context) -> VerdictStatus:
-        seen_missing = seen_investigator = False
-        for part in parts:
-            status = part(ctx)
-            if status is _MET:
-                return _MET
-            if status is _MISSING:
-                seen_missing = True
-            elif status is _INVESTIGATOR:
-                seen_investigator = True
-        if seen_missing:
-            return _MISSING
-        return _INVESTIGATOR if seen_investigator else _NOT_MET
-
-    return run
+    return _status_combined(tuple(_compile(sub, criterion_id) for sub in rule.rules),
+                            _MET, _NOT_MET)
 
 
 _COMPILERS: dict[str, Callable[[Any, str], StatusFn]] = {
