@@ -7,10 +7,18 @@ Tree::
 
     OncotrialError                 something the user can fix
     +-- ProtocolError              a protocol file is malformed (carries every problem at once)
-    +-- ConfigurationError         a setting (ONCOTRIAL_* variable) is unusable
-    +-- InputError                 a clinical or trial record is wrong or incomplete
+    +-- ConfigurationError         a setting (ONCOTRIAL_* variable) is unusable; settings only
+    +-- InputError (ValueError)    a clinical or trial record, or an argument, is wrong
         +-- UnitError              a value's unit is unknown or does not fit the analyte
         +-- ImplausibleValueError  a value is physiologically impossible (LVEF 150 %)
+        +-- UnknownTermError (LookupError)
+                                   a name (CTCAE term, analyte, criterion id) is not known
+        +-- (package subclasses: stats.StatisticsInputError, design.DesignInputError)
+
+``InputError`` is also a ``ValueError`` so that pydantic, which turns a ``ValueError`` raised in
+a validator into a field error, reports it next to the field in the API. ``UnknownTermError``
+is also a ``LookupError`` for callers that catch look-up failures; nothing in the public API
+raises a bare ``KeyError``.
 
 Findings about data (``check_*`` functions) are values, not exceptions: see :class:`Finding`.
 """
@@ -28,6 +36,7 @@ __all__ = [
     "ProtocolError",
     "ProtocolProblem",
     "UnitError",
+    "UnknownTermError",
 ]
 
 
@@ -61,8 +70,12 @@ class ConfigurationError(OncotrialError):
     """A setting is missing or unsafe; the hint names the ONCOTRIAL_* variable to set."""
 
 
-class InputError(OncotrialError):
-    """A clinical or trial record is wrong or incomplete. Nothing already saved is lost."""
+class InputError(OncotrialError, ValueError):
+    """A clinical or trial record is wrong or incomplete. Nothing already saved is lost.
+
+    >>> isinstance(InputError("ANC -1 is below 0."), ValueError)
+    True
+    """
 
 
 class UnitError(InputError):
@@ -71,6 +84,33 @@ class UnitError(InputError):
 
 class ImplausibleValueError(InputError):
     """A value is physiologically impossible, so it is refused rather than stored."""
+
+
+class UnknownTermError(InputError, LookupError):
+    """A name is not in its vocabulary: a CTCAE term, an analyte key, a criterion id.
+
+    ``field`` says which vocabulary, ``value`` the name given; ``suggestions`` lists the
+    closest known names, best first, for the message and for a form's "did you mean".
+
+    >>> err = UnknownTermError("ctcae_term", "Neutropenia", ["Neutrophil count decreased"])
+    >>> print(err)
+    'Neutropenia' is not a known ctcae_term. Did you mean: Neutrophil count decreased?
+    >>> isinstance(err, LookupError) and isinstance(err, ValueError)
+    True
+    """
+
+    def __init__(self, vocabulary: str, name: object, suggestions: list[str] | tuple[str, ...]
+                 = (), *, message: str | None = None, hint: str | None = None) -> None:
+        self.vocabulary = vocabulary
+        self.name = name
+        self.suggestions = tuple(suggestions)
+        text = message or f"{name!r} is not a known {vocabulary}."
+        if hint is None and self.suggestions:
+            hint = f"Did you mean: {', '.join(self.suggestions)}?"
+        super().__init__(text, field=vocabulary, value=name, hint=hint)
+
+    def __str__(self) -> str:  # LookupError would otherwise quote the message like a KeyError
+        return f"{self.message} {self.hint}" if self.hint else self.message
 
 
 @dataclass(frozen=True, slots=True)
