@@ -2,24 +2,28 @@
 
 Run: .venv/bin/python benchmarks/bench_ctcae.py
 Prints the best of 5 runs for (a) one term and unit, (b) all 40 lab terms mixed in one table,
-with LLN, ULN and baseline columns, SI and conventional units, and (c) the scalar grade_lab.
-Target (issue 5): 1,000,000 results in under 1 s on one core.
+with LLN, ULN and baseline columns, SI and conventional units, (c) the scalar grade_lab and
+(d) grade_lab_result on stored LabResult records (each builds its code, facts and reason).
+Target (issues 5 and 10): 1,000,000 results in under 1 s on one core.
 """
 
 from __future__ import annotations
 
 import os
 import time
+from datetime import date
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")  # one core
 
 import numpy as np
 import pandas as pd
 
-from oncotrial.ctcae import grade_lab, grade_labs, lab_term, lab_terms
+from oncotrial.ctcae import grade_lab, grade_lab_result, grade_labs, lab_term, lab_terms
+from oncotrial.records import LabResult
 
 N = 1_000_000
 RUNS = 5
+
 
 def _profile(term: str) -> tuple[str, float, float, float]:
     """A unit CTCAE lists (or a usual one), and LLN/ULN/baseline around a mid-range value."""
@@ -77,6 +81,9 @@ def main() -> None:
     k = 2000
     scalar, _ = best(lambda: [grade_lab("Neutrophil count decreased", float(v), "10^9/L",
                                         lln=2.0) for v in anc[:k]], runs=3)
+    stored = [LabResult("S-001", "anc", float(v), "10^9/L", 2.0, 7.5, date(2026, 3, 1))
+              for v in anc[:k]]
+    records, _ = best(lambda: [grade_lab_result(r) for r in stored], runs=3)
 
     print(f"CTCAE v5.0 grade_labs, {N:,} results, best of {RUNS} runs (wall / CPU):")
     print(f"  one term (Neutrophil count decreased):              {one[0]:.3f} s / {one[1]:.3f} s")
@@ -85,6 +92,7 @@ def main() -> None:
     print(f"  {len(terms)} terms mixed, categorical term and unit:        "
           f"{mixed_cat[0]:.3f} s / {mixed_cat[1]:.3f} s")
     print(f"  scalar grade_lab: {1e6 * scalar / k:.0f} us per value")
+    print(f"  grade_lab_result on a LabResult: {1e6 * records / k:.0f} us per record")
 
 
 if __name__ == "__main__":

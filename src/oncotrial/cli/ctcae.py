@@ -2,7 +2,8 @@
 
 Thin: reads files and arguments, calls :mod:`oncotrial.ctcae`, prints with Rich.
 Exit codes: 0 success; 1 the value cannot be graded (the reason says what is missing);
-2 a problem the user can fix (unknown term, wrong unit, unreadable spreadsheet).
+2 a problem the user can fix (unknown term, wrong unit, impossible value, unreadable
+spreadsheet).
 """
 
 from __future__ import annotations
@@ -27,10 +28,10 @@ from oncotrial.errors import InputError
 __all__ = ["register"]
 
 
-
 def _console() -> Console:
     # Made per call so that COLUMNS set by the caller (or a test) applies; text soft-wraps.
     return Console(highlight=False, soft_wrap=True)
+
 
 ctcae_app = typer.Typer(
     name="ctcae",
@@ -85,7 +86,7 @@ def import_(
     out.write_text(dictionary.to_json(), encoding="utf-8")
     socs = len({t.soc for t in dictionary})
     _console().print(f"Imported {len(dictionary)} CTCAE v5.0 terms in {socs} SOCs from {file} "
-                  f"into {out}.")
+                     f"into {out}.")
 
 
 @ctcae_app.command("terms")
@@ -143,10 +144,11 @@ def grade(
     """Grade one lab value by CTCAE v5.0 and say why. Exit 1 if it cannot be graded."""
     result = explain_lab_grade(term, value, unit, lln=lln, uln=uln, baseline=baseline,
                                qualifier_present=qualifier)
-    headline = "not graded" if result.grade is None else f"grade {result.grade}"
+    headline = "not graded" if result.grade is None else f"grade {int(result.grade)}"
     console = _console()
     console.print(f"{result.term}: {headline}")
     console.print(result.reason)
+    console.print(f"Code: {result.code}")
     if result.flags:
         console.print("Flags: " + ", ".join(sorted(str(f) for f in result.flags)))
     if result.grade is None:

@@ -1,6 +1,6 @@
 """The CTCAE v5.0 term dictionary: terms, MedDRA SOC, grade definitions and allowed grades.
 
-NCI CTCAE v5.0 (27 November 2017). The platform bundles the terms this trial needs
+NCI CTCAE v5.0 (27 Nov 2017). The platform bundles the terms this trial needs
 (``ctcae/data/ctcae_v5_terms.json``: every lab-graded term and the clinical terms frequent with
 palbociclib or in HCC). A site can load the whole dictionary from NCI's published spreadsheet:
 the CLI reads the workbook and :func:`parse_ctcae_rows` turns its rows into a
@@ -20,13 +20,12 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from oncotrial.errors import InputError
+from oncotrial.errors import InputError, UnknownTermError
 
 __all__ = [
     "NCI_COLUMNS",
     "CtcaeDictionary",
     "CtcaeTerm",
-    "UnknownCtcaeTermError",
     "bundled_dictionary",
     "parse_ctcae_rows",
 ]
@@ -51,10 +50,6 @@ NCI_COLUMNS: Mapping[str, str] = {
 }
 _REQUIRED = ("term", "soc", "1", "2", "3", "4", "5")
 _DASHES = {"", "-", "–", "—"}
-
-
-class UnknownCtcaeTermError(InputError):
-    """A term is not in the CTCAE v5.0 dictionary in use."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +101,10 @@ def _fold(text: str) -> str:
 class CtcaeDictionary:
     """A CTCAE v5.0 dictionary: look terms up by their CTCAE name (case and spaces ignored).
 
+    Looking up a term that is not in the dictionary raises
+    :class:`oncotrial.errors.UnknownTermError` (a ``LookupError``, never a bare ``KeyError``)
+    with the closest names; ``term in dictionary`` asks without raising.
+
     >>> d = bundled_dictionary()
     >>> d["mucositis oral"].term, d["Stomatitis"].term
     ('Mucositis oral', 'Mucositis oral')
@@ -134,15 +133,16 @@ class CtcaeDictionary:
         return isinstance(term, str) and _fold(term) in self._index
 
     def __getitem__(self, term: str) -> CtcaeTerm:
-        name = self._index.get(_fold(term))
+        name = self._index.get(_fold(term)) if isinstance(term, str) else None
         if name is None:
-            close = difflib.get_close_matches(term, list(self.terms), n=3, cutoff=0.6)
+            close = difflib.get_close_matches(str(term), list(self.terms), n=3, cutoff=0.6)
             hint = (f"Did you mean {' or '.join(repr(c) for c in close)}?" if close else
                     "Use the CTCAE v5.0 term name; `oncotrial ctcae terms` lists them, and "
                     "`oncotrial ctcae import` loads NCI's full spreadsheet.")
-            raise UnknownCtcaeTermError(
-                f"{term!r} is not a term of CTCAE {self.version} in this dictionary "
-                f"({len(self)} terms).", field="term", value=term, hint=hint)
+            raise UnknownTermError(
+                "ctcae_term", term, close,
+                message=f"{term!r} is not a term of CTCAE {self.version} in this dictionary "
+                        f"({len(self)} terms).", hint=hint)
         return self.terms[name]
 
     def validate_grade(self, term: str, grade: int) -> None:
@@ -221,6 +221,58 @@ def _cell(value: object) -> str:
     return " ".join(str(value).replace("\u00a0", " ").split())
 
 
+def _columns(header: Sequence[object]) -> dict[str, int]:
+    """Where each needed field is in the header row of NCI's spreadsheet.
+
+    Raises:
+        InputError: a needed column is missing.
+    """
+    columns: dict[str, int] = {}
+    for index, heading in enumerate(header):
+        name = NCI_COLUMNS.get(_fold(_cell(heading)))
+        if name is not None and name not in columns:
+            columns[name] = index
+    missing = [k for k in _REQUIRED if k not in columns]
+    if missing:
+        names = {"term": "CTCAE Term", "soc": "MedDRA SOC"}
+        shown = ", ".join(names.get(m, f"Grade {m}") for m in missing)
+        raise InputError(
+            f"The first row of the CTCAE spreadsheet lacks the column(s) {shown}. NCI's CTCAE "
+            "v5.0 workbook has MedDRA Code, MedDRA SOC, CTCAE Term, Grade 1 to Grade 5, "
+            "Definition and Navigational Note.", field="file",
+            value=[_cell(h) for h in header],
+            hint="Use the sheet of NCI's CTCAE_v5.0 workbook with the term table, header first.")
+    return columns
+
+
+def _row_term(number: int, cells: list[str], columns: Mapping[str, int], seen: Mapping[str, object],
+              labs: set[str]) -> CtcaeTerm | list[str]:
+    """The term of one spreadsheet row, or the row's problems (with its row number)."""
+
+    def get(name: str) -> str:
+        index = columns.get(name)
+        return cells[index] if index is not None and index < len(cells) else ""
+
+    term, soc = get("term"), get("soc")
+    grades = {g: text for g in range(1, 6) if (text := get(str(g))) not in _DASHES}
+    if not term:
+        return [f"row {number}: no CTCAE Term"]
+    problems = []
+    if not soc:
+        problems.append(f"row {number} ({term}): no MedDRA SOC")
+    if not grades:
+        problems.append(f"row {number} ({term}): no grade is defined")
+    if term in seen:
+        problems.append(f"row {number} ({term}): the term appears twice")
+    if problems:
+        return problems
+    return CtcaeTerm(
+        term=term, soc=soc, grades=grades, meddra_code=get("meddra_code") or None,
+        definition=get("definition") or None,
+        navigational_note=get("navigational_note") or None,
+        lab_graded=_fold(term) in labs)
+
+
 def parse_ctcae_rows(
     rows: Iterable[Sequence[object]], *, lab_terms: Iterable[str] = ()
 ) -> CtcaeDictionary:
@@ -249,21 +301,7 @@ def parse_ctcae_rows(
     if header is None:
         raise InputError("The CTCAE spreadsheet is empty.", field="file",
                          hint="Export the CTCAE v5.0 sheet from NCI's workbook.")
-    columns: dict[str, int] = {}
-    for index, heading in enumerate(header):
-        name = NCI_COLUMNS.get(_fold(_cell(heading)))
-        if name is not None and name not in columns:
-            columns[name] = index
-    missing = [k for k in _REQUIRED if k not in columns]
-    if missing:
-        names = {"term": "CTCAE Term", "soc": "MedDRA SOC"}
-        shown = ", ".join(names.get(m, f"Grade {m}") for m in missing)
-        raise InputError(
-            f"The first row of the CTCAE spreadsheet lacks the column(s) {shown}. NCI's CTCAE "
-            "v5.0 workbook has MedDRA Code, MedDRA SOC, CTCAE Term, Grade 1 to Grade 5, "
-            "Definition and Navigational Note.", field="file",
-            value=[_cell(h) for h in header],
-            hint="Use the sheet of NCI's CTCAE_v5.0 workbook with the term table, header first.")
+    columns = _columns(header)
     labs = {_fold(t) for t in lab_terms}
     terms: dict[str, CtcaeTerm] = {}
     problems: list[str] = []
@@ -271,30 +309,11 @@ def parse_ctcae_rows(
         cells = [_cell(c) for c in row]
         if not any(cells):
             continue
-
-        def get(name: str, cells: list[str] = cells) -> str:
-            index = columns.get(name)
-            return cells[index] if index is not None and index < len(cells) else ""
-
-        term, soc = get("term"), get("soc")
-        grades = {g: get(str(g)) for g in range(1, 6)}
-        grades = {g: text for g, text in grades.items() if text not in _DASHES}
-        if not term:
-            problems.append(f"row {number}: no CTCAE Term")
-            continue
-        if not soc:
-            problems.append(f"row {number} ({term}): no MedDRA SOC")
-        if not grades:
-            problems.append(f"row {number} ({term}): no grade is defined")
-        if term in terms:
-            problems.append(f"row {number} ({term}): the term appears twice")
-        if problems and problems[-1].startswith(f"row {number} "):
-            continue
-        terms[term] = CtcaeTerm(
-            term=term, soc=soc, grades=grades, meddra_code=get("meddra_code") or None,
-            definition=get("definition") or None,
-            navigational_note=get("navigational_note") or None,
-            lab_graded=_fold(term) in labs)
+        found = _row_term(number, cells, columns, terms, labs)
+        if isinstance(found, CtcaeTerm):
+            terms[found.term] = found
+        else:
+            problems.extend(found)
     if problems:
         raise InputError(
             f"The CTCAE spreadsheet has {len(problems)} row problem(s): " + "; ".join(problems)

@@ -1,9 +1,11 @@
-"""Laboratory grading by NCI CTCAE v5.0 (27 November 2017).
+"""Laboratory grading by NCI CTCAE v5.0 (27 Nov 2017).
 
-The numeric criteria live in ``ctcae/data/ctcae_v5_labs.json`` (versioned data, cross-checked
-against the pharmaverse admiral CTCAE v5.0 grading metadata); this module is the generic code
-that applies them, one value at a time (:func:`grade_lab`, :func:`explain_lab_grade`) or a
-million at a time with NumPy (:func:`grade_labs`, :func:`derive_lab_grades`).
+The numeric criteria live in ``ctcae/data/ctcae_v5_labs.json`` (versioned data transcribed from
+the CTCAE v5.0 term tables and cross-checked against the pharmaverse admiral CTCAE v5.0 grading
+metadata); this module is the generic code that applies them, one value at a time
+(:func:`grade_lab`, :func:`explain_lab_grade`, :func:`grade_lab_result`) or a million at a time
+with NumPy (:func:`grade_labs`, :func:`derive_lab_grades`). ``docs/safety.md`` explains the
+rules with examples.
 
 The rules, in words:
 
@@ -28,6 +30,10 @@ The rules, in words:
   conventional-unit value meets CTCAE's conventional thresholds exactly); any other unit of the
   analyte is converted with :func:`oncotrial.clinical.convert` to the first unit CTCAE lists.
   LLN, ULN and baseline are in the same unit as the value.
+
+Results are plain data: a :class:`LabGrade` carries a stable ``code`` (``ctcae.grade.3``,
+``ctcae.not_graded.needs_lln``...; all listed in :data:`oncotrial.ctcae.RESULT_CODES`), the
+``facts`` it used and the ``reason`` in words.
 """
 
 from __future__ import annotations
@@ -37,7 +43,7 @@ import enum
 import json
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any, Final
@@ -45,8 +51,16 @@ from typing import TYPE_CHECKING, Any, Final
 import numpy as np
 import numpy.typing as npt
 
-from oncotrial.clinical import ANALYTES, convert, normalise_unit
-from oncotrial.errors import ImplausibleValueError, InputError, OncotrialError, UnitError
+from oncotrial.clinical import ANALYTES, AnalyteSpec, analyte_key, convert, normalise_unit
+from oncotrial.ctcae._codes import GRADE_CODES
+from oncotrial.errors import (
+    ImplausibleValueError,
+    InputError,
+    OncotrialError,
+    UnitError,
+    UnknownTermError,
+)
+from oncotrial.records import Fact, Facts, Grade, LabResult
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -57,10 +71,10 @@ __all__ = [
     "LabGrade",
     "LabGrades",
     "LabTerm",
-    "UnknownTermError",
     "derive_lab_grades",
     "explain_lab_grade",
     "grade_lab",
+    "grade_lab_result",
     "grade_labs",
     "lab_term",
     "lab_terms",
@@ -72,10 +86,6 @@ _NOT_GRADED: Final = -1
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
-
-
-class UnknownTermError(InputError):
-    """A term is not one of the CTCAE v5.0 terms this platform grades from a lab value."""
 
 
 class LabFlag(enum.StrEnum):
@@ -93,6 +103,7 @@ class LabFlag(enum.StrEnum):
     """The value was converted to a unit CTCAE lists before grading."""
 
 
+# The batch engine keeps flags as bits of a uint8 column; results carry tuples of LabFlag.
 _FLAG_BITS: Final = {
     LabFlag.WORST_CASE_ASSUMED: 1,
     LabFlag.BASELINE_ASSUMED_NORMAL: 2,
@@ -111,7 +122,11 @@ class _Status(enum.IntEnum):
     NOT_GRADABLE = 5
     UNKNOWN_TERM = 6
     UNIT_NOT_ACCEPTED = 7
-    IMPLAUSIBLE = 8
+    IMPLAUSIBLE_VALUE = 8
+    IMPLAUSIBLE_LLN = 9
+    IMPLAUSIBLE_ULN = 10
+    IMPLAUSIBLE_BASELINE = 11
+    LLN_ABOVE_ULN = 12
 
 
 _STATUS_TEXT: Final = {
@@ -123,10 +138,34 @@ _STATUS_TEXT: Final = {
     _Status.NOT_GRADABLE: "not graded from a lab value",
     _Status.UNKNOWN_TERM: "unknown term",
     _Status.UNIT_NOT_ACCEPTED: "unit not accepted",
-    _Status.IMPLAUSIBLE: "implausible value or limits",
+    _Status.IMPLAUSIBLE_VALUE: "implausible value",
+    _Status.IMPLAUSIBLE_LLN: "implausible LLN",
+    _Status.IMPLAUSIBLE_ULN: "implausible ULN",
+    _Status.IMPLAUSIBLE_BASELINE: "implausible baseline",
+    _Status.LLN_ABOVE_ULN: "LLN above ULN",
+}
+_STATUS_CODE: Final = {
+    _Status.NO_VALUE: "ctcae.not_graded.no_value",
+    _Status.NEEDS_LLN: "ctcae.not_graded.needs_lln",
+    _Status.NEEDS_ULN: "ctcae.not_graded.needs_uln",
+    _Status.NEEDS_BASELINE: "ctcae.not_graded.needs_baseline",
+    _Status.NOT_GRADABLE: "ctcae.not_graded.clinical_only",
+    _Status.UNKNOWN_TERM: "ctcae.not_graded.unknown_term",
+    _Status.UNIT_NOT_ACCEPTED: "ctcae.not_graded.unit_not_accepted",
+    _Status.IMPLAUSIBLE_VALUE: "ctcae.not_graded.implausible_value",
+    _Status.IMPLAUSIBLE_LLN: "ctcae.not_graded.implausible_lln",
+    _Status.IMPLAUSIBLE_ULN: "ctcae.not_graded.implausible_uln",
+    _Status.IMPLAUSIBLE_BASELINE: "ctcae.not_graded.implausible_baseline",
+    _Status.LLN_ABOVE_ULN: "ctcae.not_graded.lln_above_uln",
 }
 _REF_STATUS: Final = {"lln": _Status.NEEDS_LLN, "uln": _Status.NEEDS_ULN,
                       "baseline": _Status.NEEDS_BASELINE}
+# The numbers of one lab result, the order a problem with them is reported in.
+_ITEMS: Final = ("value", "lln", "uln", "baseline")
+_ITEM_STATUS: Final = {"value": _Status.IMPLAUSIBLE_VALUE, "lln": _Status.IMPLAUSIBLE_LLN,
+                       "uln": _Status.IMPLAUSIBLE_ULN, "baseline": _Status.IMPLAUSIBLE_BASELINE}
+_ITEM_NAME: Final = {"value": "the value", "lln": "the lower limit of normal (LLN)",
+                     "uln": "the upper limit of normal (ULN)", "baseline": "the baseline value"}
 
 
 # --- the criteria as data -------------------------------------------------------------------
@@ -276,13 +315,13 @@ def lab_term(term: str) -> LabTerm:
     name = _folded().get(" ".join(str(term).casefold().split()))
     if name is None:
         close = difflib.get_close_matches(str(term), lab_terms(), n=3, cutoff=0.5)
-        hint = (f"Did you mean {' or '.join(repr(c) for c in close)}?" if close
-                else "Run `oncotrial ctcae terms --lab` for the list.")
         raise UnknownTermError(
-            f"{term!r} is not a CTCAE v5.0 term graded from a laboratory value. "
-            "The term must be spelled as in CTCAE v5.0, for example 'Neutrophil count decreased'.",
-            field="term", value=term, hint=hint,
-        )
+            "ctcae_lab_term", term, close,
+            message=f"{term!r} is not a CTCAE v5.0 term graded from a laboratory value. The "
+                    "term must be spelled as in CTCAE v5.0, for example 'Neutrophil count "
+                    "decreased'.",
+            hint=(f"Did you mean {' or '.join(repr(c) for c in close)}?" if close
+                  else "Run `oncotrial ctcae terms --lab` for the list."))
     return _catalogue()[name]
 
 
@@ -338,6 +377,20 @@ def _compare(op: str, value: FloatArray, threshold: FloatArray | float) -> BoolA
     raise ValueError(f"unknown operator {op!r} in ctcae_v5_labs.json")  # pragma: no cover
 
 
+def _and(a: BoolArray | None, b: BoolArray | None) -> BoolArray | None:
+    """``a & b`` where None means "true on every row"."""
+    if a is None:
+        return b
+    return a if b is None else a & b
+
+
+def _or(a: BoolArray | None, b: BoolArray | None) -> BoolArray | None:
+    """``a | b`` where None means "false on every row"."""
+    if a is None:
+        return b
+    return a if b is None else a | b
+
+
 @dataclass(frozen=True, slots=True)
 class _Outcome:
     grade: npt.NDArray[np.int8]
@@ -347,6 +400,116 @@ class _Outcome:
     decider: npt.NDArray[np.int16]
 
 
+_BASELINE_WHEN: Final = ("baseline_normal", "baseline_abnormal")
+
+
+class _Scan:
+    """The criteria of one term applied to arrays of values, highest grade first.
+
+    The first criterion met on a row gives its grade. A criterion whose limit is missing is
+    "undecided" on that row; if an undecided criterion has a higher grade than the grade met,
+    the row cannot be graded and its status names the missing limit.
+    """
+
+    def __init__(self, lt: LabTerm, key: str | None, v: FloatArray,
+                 refs: Mapping[str, FloatArray], qual_on: BoolArray) -> None:
+        n = v.shape[0]
+        self.lt, self.key, self.v, self.refs, self.qual_on = lt, key, v, refs, qual_on
+        self.all_qual = bool(qual_on.all())
+        self.top = np.zeros(n, dtype=np.int8)
+        self.decider = np.full(n, -1, dtype=np.int16)
+        self.found = np.zeros(n, dtype=bool)
+        self.unknown_grade = np.zeros(n, dtype=np.int8)  # highest grade undecided (0 = none)
+        self.unknown_status = np.zeros(n, dtype=np.uint8)
+        self.skipped_grade = np.zeros(n, dtype=np.int8)  # highest optional criterion skipped
+        high = lt.direction == "high"
+        self.limit = refs["uln" if high else "lln"]
+        self.limit_status = _Status.NEEDS_ULN if high else _Status.NEEDS_LLN
+        self.missing = {name: np.isnan(arr) for name, arr in refs.items()}
+        self.any_missing = {name: bool(mask.any()) for name, mask in self.missing.items()}
+        self.base_missing = self.missing["baseline"]
+        self.limit_missing = self.missing["uln" if high else "lln"]
+        self.abnormal: BoolArray | None = None
+        if any(c.when in _BASELINE_WHEN for c in lt.criteria):
+            self.abnormal = ~self.base_missing & ~self.limit_missing & _compare(
+                ">" if high else "<", refs["baseline"], self.limit)
+
+    def _threshold(self, c: LabCriterion) -> tuple[FloatArray | float, BoolArray | None,
+                                                   _Status]:
+        """The threshold, where it is known (None: everywhere) and the status if unknown."""
+        if c.abs_by_unit is not None:
+            assert self.key is not None
+            return c.abs_by_unit[self.key], None, _Status.GRADED
+        assert c.ref is not None
+        threshold: FloatArray = self.refs[c.ref] * c.factor
+        if c.offset_by_unit is not None:
+            assert self.key is not None
+            threshold = threshold + c.offset_by_unit[self.key]
+        known = ~self.missing[c.ref] if self.any_missing[c.ref] else None
+        return threshold, known, _REF_STATUS[c.ref]
+
+    def _when(self, c: LabCriterion) -> tuple[BoolArray | None, BoolArray | None]:
+        """Rows the criterion's ``when`` allows, and rows where a missing limit hides that."""
+        if c.when in _BASELINE_WHEN:
+            assert self.abnormal is not None
+            if c.when == "baseline_normal":  # no baseline: the ULN rule (flagged by the caller)
+                rule = self.base_missing | (~self.limit_missing & ~self.abnormal)
+            else:
+                rule = self.abnormal
+            return rule, ~self.base_missing & self.limit_missing
+        if c.when == "value_abnormal":  # fibrinogen "if abnormal": the value is below LLN
+            beyond = _compare("<" if self.lt.direction == "low" else ">", self.v, self.limit)
+            return ~self.limit_missing & beyond, self.limit_missing
+        return None, None
+
+    def apply(self, index: int, c: LabCriterion) -> None:
+        """Apply criterion ``c`` (the ``index``-th, highest grade first) to every row."""
+        threshold, known, missing_status = self._threshold(c)
+        qual_ok = self.qual_on if (c.qualifier and not self.all_qual) else None
+        rule, when_unknown = self._when(c)
+        active = _and(qual_ok, rule)
+        hit = _and(_and(_compare(c.op, self.v, threshold), known), active)
+        assert hit is not None
+        first = hit & ~self.found
+        self.decider[first] = index
+        self.top[first] = c.grade
+        self.found |= hit
+        # Rows where this criterion might apply but a limit is missing.
+        could = None if known is None else _and(~known, active)
+        if when_unknown is not None:
+            could = _or(could, _and(when_unknown, qual_ok))
+        if c.optional:
+            skipped = self.base_missing if qual_ok is None else self.base_missing & qual_ok
+            np.maximum(self.skipped_grade, np.where(skipped, c.grade, 0).astype(np.int8),
+                       out=self.skipped_grade)
+            could = _and(could, ~self.base_missing) if could is not None else None
+        if could is not None and could.any():
+            self._undecided(c, could, known, when_unknown, missing_status)
+
+    def _undecided(self, c: LabCriterion, could: BoolArray, known: BoolArray | None,
+                   when_unknown: BoolArray | None, missing_status: _Status) -> None:
+        undecided = could & (c.grade > self.unknown_grade)
+        fresh = undecided & (self.unknown_grade == 0)
+        if when_unknown is None:
+            self.unknown_status[fresh] = missing_status
+        else:
+            limit_case = when_unknown if known is None else when_unknown & known
+            self.unknown_status[fresh & limit_case] = self.limit_status
+            self.unknown_status[fresh & ~limit_case] = missing_status
+        self.unknown_grade[undecided] = c.grade
+
+    def result(self) -> tuple[npt.NDArray[np.int8], npt.NDArray[np.uint8],
+                              npt.NDArray[np.int16], BoolArray]:
+        """Grade (-1: undecided), status, deciding criterion and "baseline not applied"."""
+        undecided_rows = self.unknown_grade > self.top
+        not_applied = (self.skipped_grade > self.top) & ~undecided_rows
+        grade = self.top
+        grade[undecided_rows] = _NOT_GRADED
+        status = np.where(undecided_rows, self.unknown_status,
+                          np.uint8(_Status.GRADED)).astype(np.uint8)
+        return grade, status, self.decider, not_applied
+
+
 def _top_grade(
     lt: LabTerm,
     key: str | None,
@@ -354,103 +517,11 @@ def _top_grade(
     refs: Mapping[str, FloatArray],
     qual_on: BoolArray,
 ) -> tuple[npt.NDArray[np.int8], npt.NDArray[np.uint8], npt.NDArray[np.int16], BoolArray]:
-    """Highest grade met; status (needs X) where a missing limit could change it.
-
-    Criteria run highest grade first, so the first criterion met on a row gives its grade.
-    A criterion whose limit is missing is "undecided" on that row; if an undecided criterion
-    has a higher grade than the grade met, the row cannot be graded.
-    """
-    n = v.shape[0]
-    top = np.zeros(n, dtype=np.int8)
-    decider = np.full(n, -1, dtype=np.int16)
-    found = np.zeros(n, dtype=bool)
-    unknown_grade = np.zeros(n, dtype=np.int8)  # highest grade left undecided (0 = none)
-    unknown_status = np.zeros(n, dtype=np.uint8)
-    skipped_grade = np.zeros(n, dtype=np.int8)  # highest optional criterion skipped
-    uln, lln, base = refs["uln"], refs["lln"], refs["baseline"]
-    limit = uln if lt.direction == "high" else lln
-    limit_status = _Status.NEEDS_ULN if lt.direction == "high" else _Status.NEEDS_LLN
-    missing = {name: np.isnan(arr) for name, arr in refs.items()}
-    any_missing = {name: bool(mask.any()) for name, mask in missing.items()}
-    base_missing = missing["baseline"]
-    limit_missing = missing["uln" if lt.direction == "high" else "lln"]
-    abnormal: BoolArray | None = None
-    if any(c.when in ("baseline_normal", "baseline_abnormal") for c in lt.criteria):
-        abnormal = ~base_missing & ~limit_missing & (
-            _compare(">", base, limit) if lt.direction == "high" else _compare("<", base, limit))
-    all_qual = bool(qual_on.all())
+    """Highest grade met; status (needs X) where a missing limit could change it."""
+    scan = _Scan(lt, key, v, refs, qual_on)
     for index, c in enumerate(lt.criteria):
-        known: BoolArray | None  # None: known on every row
-        if c.abs_by_unit is not None:
-            assert key is not None
-            threshold: FloatArray | float = c.abs_by_unit[key]
-            known, missing_status = None, _Status.GRADED
-        else:
-            assert c.ref is not None
-            threshold = refs[c.ref] * c.factor
-            if c.offset_by_unit is not None:
-                assert key is not None
-                threshold = threshold + c.offset_by_unit[key]
-            known = ~missing[c.ref] if any_missing[c.ref] else None
-            missing_status = _REF_STATUS[c.ref]
-        qual_ok: BoolArray | None = qual_on if (c.qualifier and not all_qual) else None
-        active = qual_ok
-        when_unknown: BoolArray | None = None
-        if c.when in ("baseline_normal", "baseline_abnormal"):
-            assert abnormal is not None
-            if c.when == "baseline_normal":  # no baseline: the ULN rule (flagged by the caller)
-                rule = base_missing | (~limit_missing & ~abnormal)
-            else:
-                rule = abnormal
-            active = rule if active is None else active & rule
-            when_unknown = ~base_missing & limit_missing
-        elif c.when == "value_abnormal":  # fibrinogen "if abnormal": the value is below LLN
-            rule = ~limit_missing & (_compare("<", v, limit) if lt.direction == "low"
-                                     else _compare(">", v, limit))
-            active = rule if active is None else active & rule
-            when_unknown = limit_missing
-        hit = _compare(c.op, v, threshold)
-        if known is not None:
-            hit &= known
-        if active is not None:
-            hit &= active
-        first = hit & ~found
-        decider[first] = index
-        top[first] = c.grade
-        found |= hit
-        # Rows where this criterion might apply but a limit is missing.
-        could: BoolArray | None = None
-        if known is not None:
-            could = ~known if active is None else ~known & active
-        if when_unknown is not None:
-            wu = when_unknown if qual_ok is None else when_unknown & qual_ok
-            could = wu if could is None else could | wu
-        if c.optional:
-            skipped = base_missing if qual_ok is None else base_missing & qual_ok
-            np.maximum(skipped_grade, np.where(skipped, c.grade, 0).astype(np.int8),
-                       out=skipped_grade)
-            if could is not None:
-                could &= ~base_missing
-        if could is None or not could.any():
-            continue
-        undecided = could & (c.grade > unknown_grade)
-        fresh = undecided & (unknown_grade == 0)
-        if when_unknown is not None and known is None:
-            unknown_status[fresh & when_unknown] = limit_status
-            unknown_status[fresh & ~when_unknown] = missing_status
-        elif when_unknown is not None:
-            assert known is not None
-            unknown_status[fresh & when_unknown & known] = limit_status
-            unknown_status[fresh & ~(when_unknown & known)] = missing_status
-        else:
-            unknown_status[fresh] = missing_status
-        unknown_grade[undecided] = c.grade
-    undecided_rows = unknown_grade > top
-    grade = top
-    grade[undecided_rows] = _NOT_GRADED
-    status = np.where(undecided_rows, unknown_status, np.uint8(_Status.GRADED)).astype(np.uint8)
-    not_applied = (skipped_grade > top) & ~undecided_rows
-    return grade, status, decider, not_applied
+        scan.apply(index, c)
+    return scan.result()
 
 
 def _evaluate(
@@ -490,15 +561,24 @@ def _evaluate(
     return _Outcome(grade, status, flags, alternative, decider)
 
 
-def _implausible(lt: LabTerm, to_canonical: float, *arrays: FloatArray) -> BoolArray:
-    """Values outside the analyte's possible range (ranges of oncotrial.clinical)."""
+def _out_of_range(spec: AnalyteSpec, canonical: FloatArray) -> BoolArray:
+    """Values outside the analyte's possible range (the ranges of oncotrial.clinical)."""
+    low_bad = canonical < spec.low if spec.low_inclusive else canonical <= spec.low
+    return np.asarray(low_bad | (canonical > spec.high))
+
+
+def _implausible(lt: LabTerm, to_canonical: float,
+                 arrays: Mapping[str, FloatArray]) -> npt.NDArray[np.uint8]:
+    """Per row, the status of the first impossible item (value, LLN, ULN, baseline), else 0.
+
+    LLN above ULN comes last: an impossible number is reported before a contradictory pair.
+    """
     spec = ANALYTES[lt.analyte]
-    bad = np.zeros(arrays[0].shape[0], dtype=bool)
-    for arr in arrays:
-        scaled = arr * to_canonical
-        low_bad = scaled < spec.low if spec.low_inclusive else scaled <= spec.low
-        bad |= ~np.isnan(arr) & (low_bad | (scaled > spec.high))
-    return bad
+    status = np.zeros(arrays["value"].shape[0], dtype=np.uint8)
+    for item in reversed(_ITEMS):  # reversed, so that the first item's status wins
+        status[_out_of_range(spec, arrays[item] * to_canonical)] = _ITEM_STATUS[item]
+    status[(status == 0) & (arrays["lln"] > arrays["uln"])] = _Status.LLN_ABOVE_ULN
+    return status
 
 
 def _finite_or_nan(arr: FloatArray) -> FloatArray:
@@ -515,23 +595,31 @@ def _finite_or_nan(arr: FloatArray) -> FloatArray:
 
 @dataclass(frozen=True, slots=True)
 class LabGrade:
-    """The CTCAE v5.0 grade of one lab value, with the reason and any flags.
+    """The CTCAE v5.0 grade of one lab value: code, grade, flags, facts and reason.
 
     ``grade`` is 0-4 (5 is never reached from a value), or None when it cannot be graded;
-    ``reason`` says why, in words. ``grade_if_qualifier_absent`` is the grade if the
-    investigator says the qualifier the value cannot show (``qualifier``, e.g. "symptomatic")
-    is absent; it equals ``grade`` when that makes no difference.
+    ``code`` says which (``ctcae.grade.3``, ``ctcae.not_graded.needs_lln``; see
+    :data:`oncotrial.ctcae.RESULT_CODES`) and ``reason`` says why, in words.
+    ``grade_if_qualifier_absent`` is the grade if the investigator says the qualifier the value
+    cannot show (``qualifier``, e.g. "symptomatic") is absent; it equals ``grade`` when that
+    makes no difference. ``flags`` lists the :class:`LabFlag` that apply, in their declaration
+    order. ``facts`` are the numbers used: ``value``, ``unit``, ``lln``, ``uln``, ``baseline``
+    (None when not given), ``qualifier_present``; for a grade of 1 or more the ``criterion``
+    met (its CTCAE text), its ``operator`` and ``threshold`` in ``threshold_unit``; after a
+    unit conversion ``graded_value`` in ``graded_unit``.
     """
 
+    code: str
     term: str
     ctcae_term: str
+    grade: Grade | None
     value: float | None
     unit: str
-    grade: int | None
     reason: str
-    flags: frozenset[LabFlag]
+    flags: tuple[LabFlag, ...] = ()
     qualifier: str | None = None
-    grade_if_qualifier_absent: int | None = None
+    grade_if_qualifier_absent: Grade | None = None
+    facts: Facts = field(default_factory=dict, hash=False)
 
     @property
     def graded(self) -> bool:
@@ -545,7 +633,7 @@ class LabGrade:
 
     def summary(self) -> str:
         """One line for a listing: term, grade (or "not graded") and the reason."""
-        what = "not graded" if self.grade is None else f"grade {self.grade}"
+        what = "not graded" if self.grade is None else f"grade {int(self.grade)}"
         return f"{self.term}: {what}. {self.reason}"
 
 
@@ -553,22 +641,193 @@ def _fmt(x: float) -> str:
     return f"{x:g}"
 
 
-def _flags_from_bits(bits: int) -> frozenset[LabFlag]:
+def _flags_from_bits(bits: int) -> tuple[LabFlag, ...]:
     flags = {flag for flag, bit in _FLAG_BITS.items() if bits & bit}
     if bits & _CONFIRM_BITS:
         flags.add(LabFlag.INVESTIGATOR_MUST_CONFIRM)
-    return frozenset(flags)
+    return tuple(flag for flag in LabFlag if flag in flags)
 
 
-def _as_float(name: str, x: float | None) -> float:
+def _as_float(item: str, x: float | None) -> float:
     if x is None:
         return math.nan
     if isinstance(x, bool) or not isinstance(x, int | float | np.floating | np.integer):
+        name = _ITEM_NAME[item]
         raise InputError(
-            f"{name} {x!r} is not a number.", field=name, value=x,
+            f"{name[0].upper()}{name[1:]} {x!r} is not a number.", field=item, value=x,
             hint=f"Enter {name} as a number in the same unit as the value.",
         )
     return float(x)
+
+
+def _check_numbers(lt: LabTerm, numbers: Mapping[str, float], unit: str,
+                   plan: _UnitPlan) -> None:
+    """Refuse the first impossible number, naming it alone; then an LLN above the ULN."""
+    spec = ANALYTES[lt.analyte]
+    scale = plan.factor * plan.to_canonical  # a number in ``unit`` to the canonical unit
+    for item in _ITEMS:
+        x = numbers[item]
+        if math.isnan(x):
+            continue
+        name = _ITEM_NAME[item]
+        canonical = x * scale
+        too_low = canonical < spec.low or (canonical == spec.low and not spec.low_inclusive)
+        if math.isinf(x) or too_low or canonical > spec.high:
+            low_word = "at least" if spec.low_inclusive else "above"
+            shown_unit = "" if normalise_unit(unit) == "1" else f" {unit}"
+            raise ImplausibleValueError(
+                f"{lt.name}: {name} {_fmt(x)}{shown_unit} is not physically possible for "
+                f"{spec.label}; it must be {low_word} {_fmt(spec.low / scale)} and at most "
+                f"{_fmt(spec.high / scale)}{shown_unit}.",
+                field=item, value=x,
+                hint=f"Check {name} and its unit against the laboratory report.")
+    if numbers["lln"] > numbers["uln"]:  # False when either is missing (NaN)
+        raise InputError(
+            f"{lt.name}: the LLN {_fmt(numbers['lln'])} is above the ULN "
+            f"{_fmt(numbers['uln'])}. The lower limit of normal must not exceed the upper limit.",
+            field="lln", value=numbers["lln"],
+            hint="Check the reference range on the laboratory report.")
+
+
+def _optional(x: float) -> float | None:
+    return None if math.isnan(x) else x
+
+
+def _threshold_of(c: LabCriterion, key: str | None, scaled: Mapping[str, float]) -> float:
+    """The number criterion ``c`` compares with, in the unit its thresholds are in."""
+    if c.abs_by_unit is not None:
+        assert key is not None
+        return c.abs_by_unit[key]
+    assert c.ref is not None
+    threshold = scaled[c.ref] * c.factor
+    if c.offset_by_unit is not None:
+        assert key is not None
+        threshold += c.offset_by_unit[key]
+    return threshold
+
+
+def _facts(lt: LabTerm, numbers: Mapping[str, float], unit: str, plan: _UnitPlan,
+           criterion: LabCriterion | None, qualifier_present: bool | None) -> dict[str, Fact]:
+    facts: dict[str, Fact] = {"term": lt.name, "ctcae_term": lt.ctcae_term}
+    facts.update({item: _optional(numbers[item]) for item in _ITEMS})
+    facts["unit"] = unit
+    facts["qualifier_present"] = qualifier_present
+    if plan.converted and not math.isnan(numbers["value"]):
+        facts["graded_value"] = numbers["value"] * plan.factor
+        facts["graded_unit"] = plan.key
+    if criterion is not None:
+        scaled = {k: x * plan.factor for k, x in numbers.items()}
+        facts["criterion"] = criterion.text
+        facts["operator"] = criterion.op
+        facts["threshold"] = _threshold_of(criterion, plan.key, scaled)
+        facts["threshold_unit"] = plan.key if plan.key is not None else unit
+    return facts
+
+
+def _not_graded_text(lt: LabTerm, status: _Status, shown: str, unit: str) -> str:
+    if status is _Status.NOT_GRADABLE:
+        return f"not graded from a value: {lt.not_gradable}. The investigator grades it."
+    if status is _Status.NO_VALUE:
+        return "cannot grade: no value was given."
+    limit = {_Status.NEEDS_LLN: "lower limit of normal (LLN)",
+             _Status.NEEDS_ULN: "upper limit of normal (ULN)",
+             _Status.NEEDS_BASELINE: "baseline value"}[status]
+    return (f"cannot grade {shown} without the {limit}, which could change the grade. Enter "
+            f"the {limit} from the laboratory report, in {unit}.")
+
+
+def _context(lt: LabTerm, numbers: Mapping[str, float], plan: _UnitPlan,
+             flags: tuple[LabFlag, ...]) -> str:
+    """The liver baseline rule applied and any unit conversion, as one sentence (or "")."""
+    parts: list[str] = []
+    if lt.baseline_rule == "liver":
+        base, uln = numbers["baseline"], numbers["uln"]
+        if math.isnan(base):
+            parts.append("no baseline was given, so the criteria are multiples of ULN "
+                         "(as for a normal baseline; a lower grade is possible if the baseline "
+                         "was above ULN)")
+        elif base > uln:
+            parts.append(f"baseline {_fmt(base)} is above ULN {_fmt(uln)}, so the criteria are "
+                         "multiples of the baseline")
+        else:
+            parts.append(f"baseline {_fmt(base)} is not above ULN {_fmt(uln)}, so the "
+                         "criteria are multiples of ULN")
+    if LabFlag.UNIT_CONVERTED in flags and plan.key is not None:
+        parts.append(f"converted to {_fmt(numbers['value'] * plan.factor)} {plan.key} to apply "
+                     "the CTCAE thresholds")
+    if not parts:
+        return ""
+    joined = "; ".join(parts)
+    return " " + joined[0].upper() + joined[1:] + "."
+
+
+def _caveats(lt: LabTerm, grade: int, flags: tuple[LabFlag, ...],
+             alternative: int | None) -> str:
+    text = ""
+    if LabFlag.WORST_CASE_ASSUMED in flags:
+        text += (f" Worst case assumed ({lt.qualifier}); if not {lt.qualifier}, grade "
+                 f"{alternative}. The investigator must confirm.")
+    if LabFlag.BASELINE_CRITERION_NOT_APPLIED in flags:
+        text += (" No baseline was given, so the baseline criterion was not applied; the grade "
+                 "may be higher.")
+    if grade >= 1 and lt.clinical_only_grades and grade == max(lt.lab_grades):
+        text += (f" Grade {', '.join(str(g) for g in lt.clinical_only_grades)} need clinical "
+                 "information and are not derived from the value.")
+    return text
+
+
+def _reason(lt: LabTerm, numbers: Mapping[str, float], unit: str, plan: _UnitPlan,
+            grade: int | None, status: _Status, criterion: LabCriterion | None,
+            flags: tuple[LabFlag, ...], alternative: int | None) -> str:
+    value = numbers["value"]
+    unit_shown = "" if normalise_unit(unit) == "1" else f" {unit}"
+    shown = f"{_fmt(value)}{unit_shown}" if not math.isnan(value) else "no value"
+    head = f"{GUIDELINE} {lt.name}: "
+    if grade is None:
+        return head + _not_graded_text(lt, status, shown, unit)
+    if criterion is None:
+        text = head + f"{shown} meets no grade 1-4 criterion: grade 0."
+    else:
+        text = head + f"{shown} meets grade {grade} ({criterion.text})."
+    return text + _context(lt, numbers, plan, flags) + _caveats(lt, grade, flags, alternative)
+
+
+def grade_lab(
+    term: str,
+    value: float | None,
+    unit: str,
+    *,
+    lln: float | None = None,
+    uln: float | None = None,
+    baseline: float | None = None,
+    qualifier_present: bool | None = None,
+) -> Grade | None:
+    """Return the CTCAE v5.0 grade (0-4) of one lab value, or None when it cannot be graded.
+
+    NCI CTCAE v5.0 (27 Nov 2017), the criteria of ``term``: the highest grade whose criterion
+    ``value`` meets. See :func:`explain_lab_grade` for the code, reason and flags, the baseline
+    rule of the liver terms and the worst-case default for qualifiers.
+
+    Raises:
+        UnknownTermError, UnitError, ImplausibleValueError: as :func:`explain_lab_grade`.
+
+    Example: boundaries are exact (CTCAE v5.0 Neutrophil count decreased: an ANC of 1.0 is
+    grade 2; 999/mm3 is grade 3), the same ALT of 130 U/L is grade 2 with a normal baseline and
+    grade 0 with a baseline of 100 U/L, and without an LLN an ANC of 1.6 cannot be graded:
+
+    >>> grade_lab("Neutrophil count decreased", 1.0, "10^9/L", lln=2.0)
+    <Grade.G2: 2>
+    >>> grade_lab("Neutrophil count decreased", 999, "/mm3", lln=2000)
+    <Grade.G3: 3>
+    >>> grade_lab("Alanine aminotransferase increased", 130, "U/L", uln=40, baseline=30)
+    <Grade.G2: 2>
+    >>> grade_lab("Alanine aminotransferase increased", 130, "U/L", uln=40, baseline=100)
+    <Grade.G0: 0>
+    >>> grade_lab("Neutrophil count decreased", 1.6, "10^9/L") is None
+    True
+    """
+    return explain_lab_grade(term, value, unit, lln=lln, uln=uln, baseline=baseline,
+                             qualifier_present=qualifier_present).grade
 
 
 def explain_lab_grade(
@@ -583,186 +842,161 @@ def explain_lab_grade(
 ) -> LabGrade:
     """Grade one lab value by CTCAE v5.0 and say why, with flags for the AE form.
 
-    CTCAE v5.0 (NCI, 27 November 2017), the criteria of ``term`` in
-    ``ctcae_v5_labs.json``. The grade is the highest grade whose criterion the value meets;
-    grade 0 when none is met. LLN, ULN and baseline must be in ``unit``. For ALT, AST, ALP,
-    GGT and bilirubin a baseline above ULN switches the criteria to multiples of the baseline.
-    ``qualifier_present`` is what the investigator said about the term's qualifier (symptoms,
-    anticoagulation); None means unknown, which grades the worst case and flags it.
+    NCI CTCAE v5.0 (27 Nov 2017), the criteria of ``term``. The grade is the highest grade
+    whose criterion the value meets; grade 0 when none is met. LLN, ULN and baseline must be in
+    ``unit``. For ALT, AST, ALP, GGT and bilirubin a baseline above ULN switches the criteria
+    to multiples of the baseline. ``qualifier_present`` is what the investigator said about the
+    term's qualifier (symptoms, anticoagulation); None means unknown, which grades the worst
+    case and flags it.
 
-    Returns a :class:`LabGrade`; its ``grade`` is None ("cannot grade") when the value is
-    missing, when a limit that could change the grade is missing, or when CTCAE does not grade
-    the term from a value (Hyperglycemia).
+    Returns a :class:`LabGrade`; its ``grade`` is None ("cannot grade", code
+    ``ctcae.not_graded.*``) when the value is missing, when a limit that could change the grade
+    is missing, or when CTCAE does not grade the term from a value (Hyperglycemia).
 
     Raises:
         UnknownTermError: ``term`` is not a CTCAE v5.0 lab term (the message suggests one).
         UnitError: ``unit`` is not a unit of the term's analyte.
-        ImplausibleValueError: the value or a limit is physically impossible, or LLN > ULN.
+        ImplausibleValueError: the value, the LLN, the ULN or the baseline is physically
+            impossible; ``field`` and the message name that one item.
+        InputError: a number is not a number, or the LLN is above the ULN.
 
     Example: grade 3 neutropenia on cycle 1 day 15, and a lipase that needs the
     investigator (worst case: symptomatic):
 
-    >>> explain_lab_grade("Neutrophil count decreased", 0.9, "10^9/L", lln=2.0).grade
-    3
+    >>> r = explain_lab_grade("Neutrophil count decreased", 0.9, "10^9/L", lln=2.0)
+    >>> r.code, r.facts["criterion"], r.facts["threshold"]
+    ('ctcae.grade.3', '<1 x 10^9/L (<1000/mm3)', 1.0)
     >>> r = explain_lab_grade("Lipase increased", 180, "U/L", uln=60)
-    >>> r.grade, r.grade_if_qualifier_absent, sorted(str(f) for f in r.flags)
-    (3, 2, ['investigator_must_confirm', 'worst_case_assumed'])
+    >>> r.grade, r.grade_if_qualifier_absent, [str(f) for f in r.flags]
+    (<Grade.G3: 3>, <Grade.G2: 2>, ['worst_case_assumed', 'investigator_must_confirm'])
     """
     lt = lab_term(term)
-    numbers = {"value": _as_float("value", value), "lln": _as_float("LLN", lln),
-               "uln": _as_float("ULN", uln), "baseline": _as_float("baseline", baseline)}
-    for name, x in numbers.items():
-        if math.isinf(x):
-            raise ImplausibleValueError(
-                f"{lt.name}: {name} {x} is not a finite number.", field=name, value=x,
-                hint="Enter the result as reported by the laboratory.")
+    numbers = {"value": _as_float("value", value), "lln": _as_float("lln", lln),
+               "uln": _as_float("uln", uln), "baseline": _as_float("baseline", baseline)}
     plan = _resolve_unit(lt, unit)
-    key, factor, converted = plan.key, plan.factor, plan.converted
-    arrays = {k: np.array([x * factor]) for k, x in numbers.items()}
-    spec = ANALYTES[lt.analyte]
-    canonical = [x * factor * plan.to_canonical for x in numbers.values() if not math.isnan(x)]
-    if any(c > spec.high or c < spec.low or (c == spec.low and not spec.low_inclusive)
-           for c in canonical):
-        shown = ", ".join(f"{k} {_fmt(x)}" for k, x in numbers.items() if not math.isnan(x))
-        raise ImplausibleValueError(
-            f"{lt.name}: {shown} ({unit}) is not physically possible for {spec.label}.",
-            field="value", value=value,
-            hint="Check the value, the limits and the unit against the laboratory report.",
-        )
-    if not math.isnan(numbers["lln"]) and not math.isnan(numbers["uln"]) and (
-            numbers["lln"] > numbers["uln"]):
-        raise InputError(
-            f"{lt.name}: LLN {_fmt(numbers['lln'])} is above ULN {_fmt(numbers['uln'])}. "
-            "The lower limit of normal must not exceed the upper limit.",
-            field="lln", value=lln, hint="Check the reference range on the laboratory report.",
-        )
+    _check_numbers(lt, numbers, unit, plan)
     qual = np.array([-1 if qualifier_present is None else int(bool(qualifier_present))],
                     dtype=np.int8)
-    out = _evaluate(lt, key, arrays["value"], arrays["lln"], arrays["uln"], arrays["baseline"],
-                    qual)
-    grade_raw = int(out.grade[0])
-    grade = None if grade_raw < 0 else grade_raw
-    alt_raw = int(out.alternative[0])
-    bits = int(out.flags[0]) | (_FLAG_BITS[LabFlag.UNIT_CONVERTED] if converted else 0)
-    flags = _flags_from_bits(bits)
-    reason = _reason(lt, numbers, unit, key, factor, grade, _Status(int(out.status[0])),
-                     int(out.decider[0]), flags, None if alt_raw < 0 else alt_raw)
+    arrays = {k: np.array([numbers[k] * plan.factor]) for k in _ITEMS}
+    out = _evaluate(lt, plan.key, arrays["value"], arrays["lln"], arrays["uln"],
+                    arrays["baseline"], qual)
+    grade_raw, alt_raw = int(out.grade[0]), int(out.alternative[0])
+    grade = None if grade_raw < 0 else Grade(grade_raw)
+    alternative = None if alt_raw < 0 else Grade(alt_raw)
+    status = _Status(int(out.status[0]))
+    flags = _flags_from_bits(
+        int(out.flags[0]) | (_FLAG_BITS[LabFlag.UNIT_CONVERTED] if plan.converted else 0))
+    criterion = lt.criteria[int(out.decider[0])] if grade else None
     return LabGrade(
-        term=lt.name, ctcae_term=lt.ctcae_term, value=None if value is None else float(value),
-        unit=unit, grade=grade, reason=reason, flags=flags, qualifier=lt.qualifier,
-        grade_if_qualifier_absent=None if alt_raw < 0 else alt_raw,
+        code=_STATUS_CODE[status] if grade is None else GRADE_CODES[grade],
+        term=lt.name, ctcae_term=lt.ctcae_term, grade=grade,
+        value=_optional(numbers["value"]), unit=unit,
+        reason=_reason(lt, numbers, unit, plan, grade, status, criterion, flags, alternative),
+        flags=flags, qualifier=lt.qualifier, grade_if_qualifier_absent=alternative,
+        facts=_facts(lt, numbers, unit, plan, criterion, qualifier_present),
     )
 
 
-def _reason(
-    lt: LabTerm,
-    numbers: Mapping[str, float],
-    unit: str,
-    key: str | None,
-    factor: float,
-    grade: int | None,
-    status: _Status,
-    decider: int,
-    flags: frozenset[LabFlag],
-    alternative: int | None,
-) -> str:
-    value = numbers["value"]
-    unit_shown = "" if normalise_unit(unit) == "1" else f" {unit}"
-    shown = f"{_fmt(value)}{unit_shown}" if not math.isnan(value) else "no value"
-    head = f"{GUIDELINE} {lt.name}: "
-    if status is _Status.NOT_GRADABLE:
-        return head + f"not graded from a value: {lt.not_gradable}. The investigator grades it."
-    if status is _Status.NO_VALUE:
-        return head + "cannot grade: no value was given."
-    if status in (_Status.NEEDS_LLN, _Status.NEEDS_ULN, _Status.NEEDS_BASELINE):
-        limit = {_Status.NEEDS_LLN: "lower limit of normal (LLN)",
-                 _Status.NEEDS_ULN: "upper limit of normal (ULN)",
-                 _Status.NEEDS_BASELINE: "baseline value"}[status]
-        return (head + f"cannot grade {shown} without the {limit}, which could change the "
-                f"grade. Enter the {limit} from the laboratory report, in {unit}.")
-    parts: list[str] = []
-    if lt.baseline_rule == "liver":
-        base, uln = numbers["baseline"], numbers["uln"]
-        if math.isnan(base):
-            parts.append("no baseline was given, so the criteria are multiples of ULN "
-                         "(as for a normal baseline; a lower grade is possible if the baseline "
-                         "was above ULN)")
-        elif base > uln:
-            parts.append(f"baseline {_fmt(base)} is above ULN {_fmt(uln)}, so the criteria are "
-                         "multiples of the baseline")
-        else:
-            parts.append(f"baseline {_fmt(base)} is not above ULN {_fmt(uln)}, so the "
-                         "criteria are multiples of ULN")
-    if LabFlag.UNIT_CONVERTED in flags and key is not None:
-        parts.append(f"converted to {_fmt(value * factor)} {key} to apply the CTCAE thresholds")
-    if grade == 0:
-        text = head + f"{shown} meets no grade 1-4 criterion: grade 0."
-    else:
-        c = lt.criteria[decider]
-        text = head + f"{shown} meets grade {grade} ({c.text})."
-    if parts:
-        joined = "; ".join(parts)
-        text += " " + joined[0].upper() + joined[1:] + "."
-    if LabFlag.WORST_CASE_ASSUMED in flags:
-        text += (f" Worst case assumed ({lt.qualifier}); if not {lt.qualifier}, grade "
-                 f"{alternative}. The investigator must confirm.")
-    if LabFlag.BASELINE_CRITERION_NOT_APPLIED in flags:
-        text += (" No baseline was given, so the baseline criterion was not applied; the grade "
-                 "may be higher.")
-    if grade is not None and grade >= 1 and lt.clinical_only_grades and grade == max(
-            lt.lab_grades):
-        text += (f" Grade {', '.join(str(g) for g in lt.clinical_only_grades)} need clinical "
-                 "information and are not derived from the value.")
-    return text
+def _terms_of_analyte(analyte: str) -> tuple[str, ...]:
+    """The lab terms that grade ``analyte`` (glucose: Hyperglycemia and Hypoglycemia)."""
+    try:
+        key = analyte_key(analyte)
+    except OncotrialError as exc:
+        raise UnknownTermError(
+            "analyte", analyte,
+            message=f"Analyte {analyte!r} is not an analyte the platform knows.",
+            hint="Use an analyte key of docs/clinical.md (anc, platelets, alt...), or pass the "
+                 "CTCAE term.") from exc
+    terms = tuple(name for name in lab_terms() if _catalogue()[name].analyte == key)
+    if not terms:
+        raise UnknownTermError(
+            "ctcae_lab_analyte", analyte,
+            message=f"No CTCAE v5.0 term is graded from {ANALYTES[key].label} ({key}).",
+            hint="Record an adverse event with the investigator's grade if the result is "
+                 "clinically significant.")
+    return terms
 
 
-def grade_lab(
-    term: str,
-    value: float | None,
-    unit: str,
+def _beyond_limit(grade: LabGrade, result: LabResult) -> bool:
+    """Whether the value lies beyond the normal limit on the side of the grade's term."""
+    if lab_term(grade.term).direction == "high":
+        return result.uln is not None and result.value > result.uln
+    return result.lln is not None and result.value < result.lln
+
+
+def _worst(grades: Sequence[LabGrade], result: LabResult) -> LabGrade:
+    """The result to report when an analyte has several terms (potassium: hypo and hyper)."""
+    graded = [g for g in grades if g.grade]
+    if graded:
+        return max(graded, key=lambda g: g.grade or 0)
+    clinical = "ctcae.not_graded.clinical_only"
+    undecided = [g for g in grades if g.grade is None and g.code != clinical]
+    beyond = [g for g in grades if g.code == clinical and _beyond_limit(g, result)]
+    zero = [g for g in grades if g.grade is not None]
+    return (undecided or beyond or zero or list(grades))[0]
+
+
+def grade_lab_result(
+    result: LabResult,
+    term: str | None = None,
     *,
-    lln: float | None = None,
-    uln: float | None = None,
     baseline: float | None = None,
     qualifier_present: bool | None = None,
-) -> int | None:
-    """Return the CTCAE v5.0 grade (0-4) of one lab value, or None when it cannot be graded.
+) -> LabGrade:
+    """Grade a stored lab result (:class:`oncotrial.records.LabResult`) by CTCAE v5.0.
 
-    CTCAE v5.0 (NCI, 27 November 2017): the highest grade whose criterion ``value`` meets, as
-    listed in ``ctcae_v5_labs.json``; see :func:`explain_lab_grade` for the reason and flags,
-    the baseline rule of the liver terms and the worst-case default for qualifiers.
+    The value, unit, LLN and ULN come from the record; ``baseline`` (same unit) is the
+    subject's baseline value where the term needs one. Without ``term`` the CTCAE term is
+    looked up from the analyte: an ANC is graded as "Neutrophil count decreased". When an
+    analyte has two terms (potassium: Hypokalemia and Hyperkalemia) it is graded under each
+    and the result is the term with a grade of 1 or more; if neither has one, the term that
+    cannot be graded for a missing limit (its reason names the limit); then a term CTCAE grades
+    by clinical criteria only when the value is beyond the normal limit on its side (a glucose
+    above ULN gives Hyperglycemia, ``ctcae.not_graded.clinical_only``); else grade 0 under the
+    first term in alphabetical order. The facts add ``subject_id``, ``analyte`` and
+    ``collected_on``.
 
     Raises:
-        UnknownTermError, UnitError, ImplausibleValueError: as :func:`explain_lab_grade`.
+        UnknownTermError: ``term`` is not a CTCAE v5.0 lab term, or no CTCAE term grades the
+            analyte.
+        UnitError, ImplausibleValueError, InputError: as :func:`explain_lab_grade`.
 
-    Example: boundaries are exact (an ANC of 1.0 is grade 2; 999/mm3 is grade 3), the same
-    ALT of 130 U/L is grade 2 with a normal baseline and grade 0 with a baseline of 100 U/L,
-    and without an LLN an ANC of 1.6 cannot be graded:
-
-    >>> grade_lab("Neutrophil count decreased", 1.0, "10^9/L", lln=2.0)
-    2
-    >>> grade_lab("Neutrophil count decreased", 999, "/mm3", lln=2000)
-    3
-    >>> grade_lab("Alanine aminotransferase increased", 130, "U/L", uln=40, baseline=30)
-    2
-    >>> grade_lab("Alanine aminotransferase increased", 130, "U/L", uln=40, baseline=100)
-    0
-    >>> grade_lab("Neutrophil count decreased", 1.6, "10^9/L") is None
-    True
+    >>> from datetime import date
+    >>> anc = LabResult("HCH-001", "anc", 0.9, "10^9/L", 2.0, 7.5, date(2026, 3, 15))
+    >>> r = grade_lab_result(anc)
+    >>> r.term, r.code, r.facts["collected_on"]
+    ('Neutrophil count decreased', 'ctcae.grade.3', '2026-03-15')
+    >>> k = LabResult("HCH-001", "potassium", 6.2, "mmol/L", 3.5, 5.1, date(2026, 3, 15))
+    >>> grade_lab_result(k).term, grade_lab_result(k).grade
+    ('Hyperkalemia', <Grade.G3: 3>)
     """
-    return explain_lab_grade(term, value, unit, lln=lln, uln=uln, baseline=baseline,
-                             qualifier_present=qualifier_present).grade
+    names = (lab_term(term).name,) if term is not None else _terms_of_analyte(result.analyte)
+    chosen = _worst([explain_lab_grade(name, result.value, result.unit, lln=result.lln,
+                                       uln=result.uln, baseline=baseline,
+                                       qualifier_present=qualifier_present)
+                     for name in names], result)
+    facts = {**chosen.facts, "subject_id": result.subject_id, "analyte": result.analyte,
+             "collected_on": result.collected_on.isoformat()}
+    return replace(chosen, facts=facts)
 
 
 # --- vectorised API -------------------------------------------------------------------------
+
+# Code categories of LabGrades.to_frame: the five grades, then one per "not graded" status.
+_CODE_CATEGORIES: Final = (*GRADE_CODES, *(_STATUS_CODE[s] for s in _Status if s in _STATUS_CODE))
+# The category of each status (GRADED: the grade itself, so its entry is unused).
+_CODE_INDEX: Final = np.array([0, *(len(GRADE_CODES) - 1 + int(s) for s in _Status if s)],
+                              dtype=np.int8)
 
 
 @dataclass(frozen=True, slots=True)
 class LabGrades:
     """Grades of many lab values (from :func:`grade_labs`), as read-only NumPy arrays.
 
-    ``grade`` is int8 with -1 where not graded (see ``status``); ``alternative_grade`` is the
-    grade if the qualifier is absent; ``flags`` is a bit set (see :meth:`flags_of`).
+    ``grade`` is int8 with -1 where not graded (see ``status`` and :meth:`code_of`);
+    ``alternative_grade`` is the grade if the qualifier is absent; ``flags`` is a bit set
+    (see :meth:`flags_of`). A columnar batch, not a stored result: :meth:`to_frame` gives one
+    row per value with its ``code``.
     """
 
     grade: npt.NDArray[np.int8]
@@ -787,19 +1021,28 @@ class LabGrades:
         """The status of row ``i`` in words ("graded", "needs LLN", "unknown term", ...)."""
         return _STATUS_TEXT[_Status(int(self.status[i]))]
 
-    def flags_of(self, i: int) -> frozenset[LabFlag]:
-        """The flags of row ``i``."""
+    def code_of(self, i: int) -> str:
+        """The result code of row ``i`` (``ctcae.grade.3``, ``ctcae.not_graded.needs_lln``)."""
+        status = _Status(int(self.status[i]))
+        return GRADE_CODES[int(self.grade[i])] if status is _Status.GRADED else \
+            _STATUS_CODE[status]
+
+    def flags_of(self, i: int) -> tuple[LabFlag, ...]:
+        """The flags of row ``i``, in LabFlag declaration order."""
         return _flags_from_bits(int(self.flags[i]))
 
     def to_frame(self) -> pd.DataFrame:
-        """A DataFrame with nullable ``grade`` / ``alternative_grade`` (Int8) and the status."""
+        """A DataFrame: nullable ``grade`` / ``alternative_grade`` (Int8), ``code``, status."""
         import pandas as pd
 
         categories = [_STATUS_TEXT[s] for s in _Status]
+        graded = self.status == _Status.GRADED
+        codes = np.where(graded, self.grade, _CODE_INDEX[self.status]).astype(np.int8)
         return pd.DataFrame({
             "grade": pd.arrays.IntegerArray(self.grade.copy(), ~self.graded),
             "alternative_grade": pd.arrays.IntegerArray(self.alternative_grade.copy(),
                                                         self.alternative_grade < 0),
+            "code": pd.Categorical.from_codes(codes, categories=list(_CODE_CATEGORIES)),
             "status": pd.Categorical.from_codes(self.status.astype(np.int8),
                                                 categories=categories),
             "needs_confirmation": self.needs_confirmation,
@@ -857,6 +1100,74 @@ def _qualifier_column(x: Any, n: int) -> npt.NDArray[np.int8]:
                     series.fillna(False).to_numpy(dtype=bool)).astype(np.int8)
 
 
+def _numeric_columns(value: Any, lln: Any, uln: Any, baseline: Any) -> dict[str, FloatArray]:
+    v = _column(value, None, "value")
+    if v.ndim != 1:
+        raise InputError("value must be one-dimensional.", field="value",
+                         hint="Pass one value per row.")
+    n = v.shape[0]
+    columns = {"value": v, "lln": _column(lln, n, "lln"), "uln": _column(uln, n, "uln"),
+               "baseline": _column(baseline, n, "baseline")}
+    for name, arr in columns.items():
+        if arr.shape != (n,):
+            raise InputError(f"{name} has {arr.shape[0]} rows but value has {n}.", field=name,
+                             hint="Give one entry per row, or one number for all rows.")
+    return columns
+
+
+def _groups(term: Any, unit: Any, n: int
+            ) -> tuple[npt.NDArray[np.intp] | None, list[tuple[str, str, int, int]]]:
+    """Row order (None: as given) and the (term, unit, start, end) runs of rows to grade."""
+    tcodes, tlabels = _labels(term, n)
+    ucodes, ulabels = _labels(unit, n)
+    if len(tlabels) == 1 and len(ulabels) == 1:
+        return None, [(tlabels[0], ulabels[0], 0, n)]
+    combined = tcodes * len(ulabels) + ucodes
+    # A stable sort of small integer codes is a radix sort in NumPy: linear time.
+    small = combined.astype(np.uint16) if combined.max() < 65_535 else combined
+    order = np.argsort(small, kind="stable")
+    sorted_codes = combined[order]
+    cuts = np.flatnonzero(sorted_codes[1:] != sorted_codes[:-1]) + 1
+    starts = np.concatenate(([0], cuts))
+    ends = np.concatenate((cuts, [n]))
+    runs = []
+    for a, b in zip(starts, ends, strict=True):
+        if b > a:
+            code = int(sorted_codes[a])
+            runs.append((tlabels[code // len(ulabels)], ulabels[code % len(ulabels)],
+                         int(a), int(b)))
+    return order, runs
+
+
+def _grade_run(t_label: str, u_label: str, cols: Mapping[str, FloatArray],
+               qual: npt.NDArray[np.int8], out: Mapping[str, npt.NDArray[Any]]) -> None:
+    """Grade one run of rows of the same term and unit into the ``out`` columns."""
+    try:
+        lt = lab_term(t_label)
+    except UnknownTermError:
+        return  # status stays UNKNOWN_TERM
+    try:
+        plan = _resolve_unit(lt, u_label)
+    except OncotrialError:
+        out["status"][:] = _Status.UNIT_NOT_ACCEPTED
+        return
+    scaled = {k: arr * plan.factor for k, arr in cols.items()} if plan.factor != 1.0 else cols
+    result = _evaluate(lt, plan.key, scaled["value"], scaled["lln"], scaled["uln"],
+                       scaled["baseline"], qual)
+    bad = _implausible(lt, plan.to_canonical, scaled)
+    converted = _FLAG_BITS[LabFlag.UNIT_CONVERTED] if plan.converted else 0
+    out["grade"][:] = result.grade
+    out["status"][:] = result.status
+    out["flags"][:] = result.flags | converted
+    out["alternative"][:] = result.alternative
+    rows = bad != 0
+    if rows.any():
+        out["grade"][rows] = _NOT_GRADED
+        out["status"][rows] = bad[rows]
+        out["flags"][rows] = 0
+        out["alternative"][rows] = _NOT_GRADED
+
+
 def grade_labs(
     term: str | Sequence[str] | Any,
     value: Any,
@@ -874,87 +1185,41 @@ def grade_labs(
     ``baseline`` may be None, a number, or an array with NaN/None where missing. Rows are
     grouped by (term, unit), so the cost is a few array operations per criterion.
 
-    Bad rows do not stop the batch: an unknown term, a unit that does not fit, or an
-    impossible value gives grade -1 with that ``status`` (see :meth:`LabGrades.status_text`).
+    Bad rows do not stop the batch: an unknown term, a unit that does not fit, an impossible
+    value, LLN, ULN or baseline, or an LLN above the ULN gives grade -1 with that ``status``
+    (see :meth:`LabGrades.code_of` and :meth:`LabGrades.status_text`).
 
     Example: three platelet counts, one without an LLN:
 
     >>> g = grade_labs("Platelet count decreased", [150, 49.9, 100], "10^9/L",
     ...                lln=[140, 140, None])
-    >>> g.grade.tolist(), g.status_text(2)
-    ([0, 3, -1], 'needs LLN')
+    >>> g.grade.tolist(), g.code_of(1), g.code_of(2)
+    ([0, 3, -1], 'ctcae.grade.3', 'ctcae.not_graded.needs_lln')
     """
-    v = _column(value, None, "value")
-    if v.ndim != 1:
-        raise InputError("value must be one-dimensional.", field="value",
-                         hint="Pass one value per row.")
-    n = v.shape[0]
-    lln_a, uln_a, base_a = (_column(lln, n, "lln"), _column(uln, n, "uln"),
-                            _column(baseline, n, "baseline"))
-    for name, arr in (("lln", lln_a), ("uln", uln_a), ("baseline", base_a)):
-        if arr.shape != (n,):
-            raise InputError(f"{name} has {arr.shape[0]} rows but value has {n}.", field=name,
-                             hint="Give one entry per row, or one number for all rows.")
+    cols = _numeric_columns(value, lln, uln, baseline)
+    n = cols["value"].shape[0]
     qual = _qualifier_column(qualifier_present, n)
-    tcodes, tlabels = _labels(term, n)
-    ucodes, ulabels = _labels(unit, n)
-    combined = tcodes * len(ulabels) + ucodes
-    if len(tlabels) == 1 and len(ulabels) == 1:
-        order: npt.NDArray[np.intp] | None = None
-        groups = [(0, 0, n)]
-        sv, sl, su, sb, sq = v, lln_a, uln_a, base_a, qual
-    else:
-        # A stable sort of small integer codes is a radix sort in NumPy: linear time.
-        small = combined.astype(np.uint16) if combined.max() < 65_535 else combined
-        order = np.argsort(small, kind="stable")
-        sorted_codes = combined[order]
-        cuts = np.flatnonzero(sorted_codes[1:] != sorted_codes[:-1]) + 1
-        starts = np.concatenate(([0], cuts))
-        ends = np.concatenate((cuts, [n]))
-        groups = [(int(sorted_codes[a]), int(a), int(b))
-                  for a, b in zip(starts, ends, strict=True) if b > a]
-        sv, sl, su, sb, sq = v[order], lln_a[order], uln_a[order], base_a[order], qual[order]
-    g_all = np.full(n, _NOT_GRADED, dtype=np.int8)
-    st_all = np.full(n, _Status.UNKNOWN_TERM, dtype=np.uint8)
-    fl_all = np.zeros(n, dtype=np.uint8)
-    alt_all = np.full(n, _NOT_GRADED, dtype=np.int8)
-    for code, a, b in groups:
-        t_label, u_label = tlabels[code // len(ulabels)], ulabels[code % len(ulabels)]
-        try:
-            lt = lab_term(t_label)
-        except UnknownTermError:
-            continue  # status stays UNKNOWN_TERM
-        try:
-            plan = _resolve_unit(lt, u_label)
-        except OncotrialError:
-            st_all[a:b] = _Status.UNIT_NOT_ACCEPTED
-            continue
-        f = plan.factor
-        gv, gl, gu, gb = sv[a:b], sl[a:b], su[a:b], sb[a:b]
-        if f != 1.0:
-            gv, gl, gu, gb = gv * f, gl * f, gu * f, gb * f
-        out = _evaluate(lt, plan.key, gv, gl, gu, gb, sq[a:b])
-        bad = _implausible(lt, plan.to_canonical, gv, gl, gu, gb) | (gl > gu)
-        g_all[a:b] = out.grade
-        st_all[a:b] = out.status
-        fl_all[a:b] = out.flags | (_FLAG_BITS[LabFlag.UNIT_CONVERTED] if plan.converted else 0)
-        alt_all[a:b] = out.alternative
-        if bad.any():
-            g_all[a:b][bad] = _NOT_GRADED
-            st_all[a:b][bad] = _Status.IMPLAUSIBLE
-            fl_all[a:b][bad] = 0
-            alt_all[a:b][bad] = _NOT_GRADED
-    if order is None:
-        grade, status, flags, alt = g_all, st_all, fl_all, alt_all
-    else:
-        grade = np.empty_like(g_all)
-        status = np.empty_like(st_all)
-        flags = np.empty_like(fl_all)
-        alt = np.empty_like(alt_all)
-        grade[order], status[order], flags[order], alt[order] = g_all, st_all, fl_all, alt_all
-    for column in (grade, status, flags, alt):
+    order, runs = _groups(term, unit, n)
+    if order is not None:
+        cols = {k: arr[order] for k, arr in cols.items()}
+        qual = qual[order]
+    out: dict[str, npt.NDArray[Any]] = {
+        "grade": np.full(n, _NOT_GRADED, dtype=np.int8),
+        "status": np.full(n, _Status.UNKNOWN_TERM, dtype=np.uint8),
+        "flags": np.zeros(n, dtype=np.uint8),
+        "alternative": np.full(n, _NOT_GRADED, dtype=np.int8)}
+    for t_label, u_label, a, b in runs:
+        _grade_run(t_label, u_label, {k: arr[a:b] for k, arr in cols.items()}, qual[a:b],
+                   {k: arr[a:b] for k, arr in out.items()})
+    if order is not None:
+        unsorted = {k: np.empty_like(arr) for k, arr in out.items()}
+        for k, arr in out.items():
+            unsorted[k][order] = arr
+        out = unsorted
+    for column in out.values():
         column.setflags(write=False)
-    return LabGrades(grade=grade, status=status, flags=flags, alternative_grade=alt)
+    return LabGrades(grade=out["grade"], status=out["status"], flags=out["flags"],
+                     alternative_grade=out["alternative"])
 
 
 def derive_lab_grades(
@@ -972,7 +1237,11 @@ def derive_lab_grades(
 
     Reads the named columns (``lln``, ``uln``, ``baseline`` and ``qualifier_present`` may be
     absent) and adds ``ctcae_grade`` (nullable Int8), ``ctcae_grade_if_qualifier_absent``,
-    ``ctcae_status`` and ``ctcae_needs_confirmation``.
+    ``ctcae_code`` (the result code of each row), ``ctcae_status`` and
+    ``ctcae_needs_confirmation``.
+
+    Raises:
+        InputError: the term, value or unit column is missing.
 
     >>> import pandas as pd
     >>> df = pd.DataFrame({"term": ["Anemia", "Anemia"], "value": [79, 8.0],
@@ -980,6 +1249,13 @@ def derive_lab_grades(
     >>> derive_lab_grades(df)["ctcae_grade"].tolist()
     [3, 2]
     """
+    missing = [name for name in (term, value, unit) if name not in frame.columns]
+    if missing:
+        raise InputError(
+            f"The lab table lacks the column(s) {', '.join(missing)}.", field="frame",
+            value=list(frame.columns),
+            hint="Name the columns with the keyword arguments of derive_lab_grades.")
+
     def col(name: str) -> Any:
         return frame[name] if name in frame.columns else None
 
@@ -989,6 +1265,7 @@ def derive_lab_grades(
     out = frame.copy()
     out["ctcae_grade"] = table["grade"].to_numpy()
     out["ctcae_grade_if_qualifier_absent"] = table["alternative_grade"].to_numpy()
+    out["ctcae_code"] = table["code"].to_numpy()
     out["ctcae_status"] = table["status"].to_numpy()
     out["ctcae_needs_confirmation"] = table["needs_confirmation"].to_numpy()
     return out

@@ -6,18 +6,17 @@ import pytest
 
 from oncotrial.ctcae import (
     CtcaeDictionary,
-    UnknownCtcaeTermError,
     bundled_dictionary,
     lab_term,
     lab_terms,
     parse_ctcae_rows,
 )
-from oncotrial.errors import InputError
+from oncotrial.errors import InputError, UnknownTermError
 
 HEADER = ("MedDRA Code", "MedDRA SOC", "CTCAE Term", "Grade 1   ", "Grade 2   ", "Grade 3   ",
           "Grade 4   ", "Grade 5   ", "Definition", "Navigational Note", "CTCAE v5.0 Change")
 
-# CTCAE v5.0: a dash means the grade does not exist for the term (ctcae_v5.md section 1, 4).
+# NCI CTCAE v5.0 (27 Nov 2017): a dash means the grade does not exist for the term.
 ALLOWED = [
     ("Alopecia", (1, 2), "alopecia has only grades 1-2"),
     ("Fatigue", (1, 2, 3), "fatigue 1-3"),
@@ -54,12 +53,26 @@ def test_bundled_dictionary_has_every_lab_term_and_at_least_40_terms() -> None:
 
 
 def test_lookup_ignores_case_and_knows_aliases_but_refuses_unknown_terms() -> None:
-    """'Stomatitis' (MedDRA PT) is recorded as 'Mucositis oral' (ctcae_v5.md section 4)."""
+    """MedDRA PT 'Stomatitis' is CTCAE v5.0 term 'Mucositis oral' (docs/safety.md)."""
     d = bundled_dictionary()
     assert d["FATIGUE"].term == "Fatigue"
     assert d["Stomatitis"].term == "Mucositis oral"
-    with pytest.raises(UnknownCtcaeTermError, match="Fatigue"):
+    with pytest.raises(UnknownTermError, match="Fatigue") as info:
         d["Fatigu"]
+    assert info.value.suggestions == ("Fatigue",)
+    assert info.value.field == "ctcae_term"
+
+
+@pytest.mark.parametrize("name", ["Neutropenia", "", "   "])
+def test_an_unknown_term_is_a_lookup_error_never_a_bare_key_error(name: str) -> None:
+    """Issue 10: one unknown-term error; the dictionary's [] never raises KeyError."""
+    with pytest.raises(UnknownTermError) as info:
+        bundled_dictionary()[name]
+    assert isinstance(info.value, LookupError) and isinstance(info.value, InputError)
+    assert not isinstance(info.value, KeyError)
+    assert name not in bundled_dictionary()
+    with pytest.raises(UnknownTermError):
+        lab_term(name)
 
 
 def test_validate_grade_names_the_allowed_grades() -> None:

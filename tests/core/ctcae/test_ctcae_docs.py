@@ -1,4 +1,4 @@
-"""docs/safety.md holds the CTCAE part: commands, flags, finding codes and entry points."""
+"""docs/safety.md holds the CTCAE part: commands, flags, result codes and entry points."""
 
 from __future__ import annotations
 
@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from oncotrial.ctcae import LabFlag
+from oncotrial.ctcae import RESULT_CODES, LabFlag
 
-DOC = (Path(__file__).parents[3] / "docs" / "safety.md").read_text(encoding="utf-8")
-SOURCES = Path(__file__).parents[3] / "src" / "oncotrial" / "ctcae"
+ROOT = Path(__file__).parents[3]
+DOC = (ROOT / "docs" / "safety.md").read_text(encoding="utf-8")
+SOURCES = ROOT / "src" / "oncotrial" / "ctcae"
 
 
 @pytest.mark.parametrize("command", ["oncotrial ctcae import", "oncotrial ctcae terms",
@@ -26,21 +27,37 @@ def test_every_lab_flag_is_documented(flag: str) -> None:
     assert f"`{flag}`" in DOC
 
 
-def _codes() -> list[str]:
-    text = (SOURCES / "events.py").read_text(encoding="utf-8")
-    return sorted(set(re.findall(r'Finding\(\s*"([A-Z_]+)"', text)))
+@pytest.mark.parametrize("code", sorted(RESULT_CODES))
+def test_every_result_code_is_in_the_docs_table(code: str) -> None:
+    """Each code of oncotrial.ctcae.RESULT_CODES has a row in docs/safety.md's table."""
+    assert f"| `{code}` |" in DOC
 
 
-@pytest.mark.parametrize("code", _codes())
-def test_every_finding_code_is_documented(code: str) -> None:
-    """Each finding code of oncotrial.ctcae appears in docs/safety.md."""
-    assert f"`{code}`" in DOC
+def test_every_code_literal_in_the_sources_is_catalogued() -> None:
+    """No code string in oncotrial/ctcae is missing from RESULT_CODES."""
+    text = "".join(p.read_text(encoding="utf-8") for p in SOURCES.glob("*.py"))
+    literals = set(re.findall(r'"(ctcae\.[a-z_]+\.[a-z_0-9]+)"', text))
+    assert literals - set(RESULT_CODES) == set()
 
 
-@pytest.mark.parametrize("name", ["grade_lab", "explain_lab_grade", "grade_labs",
-                                  "derive_lab_grades", "is_treatment_emergent", "worst_grades",
-                                  "sae_report_due", "check_sae_reporting",
-                                  "suggest_adverse_events", "check_adverse_events"])
+@pytest.mark.parametrize("name", ["grade_lab", "explain_lab_grade", "grade_lab_result",
+                                  "grade_labs", "derive_lab_grades", "is_treatment_emergent",
+                                  "worst_grades", "sae_report_due", "check_sae_reporting",
+                                  "suggest_adverse_events", "check_adverse_events",
+                                  "impute_onset"])
 def test_main_entry_points_are_documented(name: str) -> None:
-    """The public entry points of the issue are named in docs/safety.md."""
+    """The public entry points are named in docs/safety.md."""
     assert f"`{name}" in DOC
+
+
+def test_no_reference_to_files_outside_the_repository() -> None:
+    """Citations name published sources or the project's docs (issue 10)."""
+    files = [*SOURCES.glob("*.py"), ROOT / "src" / "oncotrial" / "cli" / "ctcae.py",
+             *Path(__file__).parent.glob("*.py")]
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        for outside in ("ctcae_v5.md", "shared/domain", "endpoints.md section",
+                        "palbociclib.md"):
+            assert outside not in text or path.name == Path(__file__).name, (path, outside)
+    ctcae_part = DOC[:DOC.index("## Dose modification")]
+    assert "ctcae_v5.md" not in ctcae_part and "shared/" not in ctcae_part

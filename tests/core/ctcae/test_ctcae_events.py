@@ -1,7 +1,9 @@
 """Adverse events: record rules, TEAE window, worst grade, SAE 24 h clock, lab suggestions.
 
-Definitions: shared/domain/ctcae_v5.md sections 1 (one record per episode, worst grade),
-5 (seriousness independent of grade), 6 (TEAE), 7 (attribution); endpoints.md section 8.
+Definitions, as docs/safety.md states them with their sources: NCI CTCAE v5.0 "Grades" (one
+record per episode, worst grade), ICH E2A (seriousness independent of grade), ICH E9 glossary
+and ICH E3 section 12.2.2 with the SAP conventions of docs/safety.md (TEAE window, partial
+dates), NCI CTEP attribution scale (missing attribution counts as related).
 """
 
 from __future__ import annotations
@@ -12,9 +14,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from oncotrial import ctcae, records
 from oncotrial.ctcae import (
     DEFAULT_TEAE_WINDOW_DAYS,
     AdverseEvent,
+    Grade,
     GradeChange,
     LabObservation,
     Outcome,
@@ -38,9 +42,33 @@ def ae(onset: date, grade: int = 2, term: str = "Fatigue", **kw: object) -> Adve
     return AdverseEvent.new("001", term, term.lower(), onset, grade, **kw)
 
 
-def test_default_teae_window_is_30_days_as_ctcae_v5_md_section_6() -> None:
-    """ctcae_v5.md section 6: teae_window_days default 30."""
-    assert DEFAULT_TEAE_WINDOW_DAYS == 30
+def test_the_ae_records_are_the_shared_records() -> None:
+    """oncotrial.ctcae re-exports the records of oncotrial.records; it keeps no copy."""
+    for name in ("AdverseEvent", "GradeChange", "Relationship", "SeriousCriterion",
+                 "ActionTaken", "Outcome", "Grade"):
+        assert getattr(ctcae, name) is getattr(records, name), name
+
+
+def test_the_teae_window_has_no_silent_default() -> None:
+    """No protocol default in the core: the caller passes the protocol's TEAE window."""
+    with pytest.raises(TypeError):
+        is_treatment_emergent(ae(FIRST), first_dose_on=FIRST)  # type: ignore[call-arg]
+    with pytest.raises(TypeError):
+        sae_report_due(ae(FIRST))  # type: ignore[call-arg]
+    assert DEFAULT_TEAE_WINDOW_DAYS == 30  # documented convention only
+
+
+def test_the_bundled_protocol_window_is_passed_explicitly() -> None:
+    """The bundled NCT06478927 protocol sets 30 days and 24 hours; callers pass them."""
+    from oncotrial.protocol import load_bundled_protocol
+
+    rules = load_bundled_protocol().endpoints.adverse_events
+    event = ae(LAST + timedelta(days=30))
+    assert is_treatment_emergent(event, first_dose_on=FIRST, last_dose_on=LAST,
+                                 teae_window_days=rules.teae_window_days)
+    serious = ae(FIRST, 3, "Sepsis", serious_criteria=SERIOUS, aware_at=AWARE)
+    assert sae_report_due(serious, within_hours=rules.sae_report_within_hours) == (
+        AWARE + timedelta(hours=24))
 
 
 TEAE = [
@@ -62,49 +90,52 @@ TEAE = [
                          ids=[c[5] for c in TEAE])
 def test_teae_window(onset: date, last: date | None, window: int, new: date | None,
                      expected: bool, why: str) -> None:
-    """ctcae_v5.md section 6: onset from first dose to last dose + teae_window_days."""
-    assert is_treatment_emergent(ae(onset), first_dose=FIRST, last_dose=last,
-                                 teae_window_days=window, next_therapy_start=new) is expected
+    """ICH E9 "treatment emergent"; SAP window: first dose to last dose + teae_window_days."""
+    assert is_treatment_emergent(ae(onset), first_dose_on=FIRST, last_dose_on=last,
+                                 teae_window_days=window, next_therapy_on=new) is expected
 
 
 def test_pre_existing_ae_is_teae_only_if_it_worsens_in_the_window() -> None:
     """Present before the first dose: TEAE if the grade rises above the pre-dose grade."""
     pre = ae(FIRST - timedelta(days=20), 1)
-    assert not is_treatment_emergent(pre, first_dose=FIRST)
-    assert is_treatment_emergent(pre.with_grade(FIRST + timedelta(days=14), 2), first_dose=FIRST)
+    assert not is_treatment_emergent(pre, first_dose_on=FIRST, teae_window_days=30)
+    assert is_treatment_emergent(pre.with_grade(FIRST + timedelta(days=14), 2),
+                                 first_dose_on=FIRST, teae_window_days=30)
     # Improves then returns to the pre-dose grade: not worse than before treatment.
     wavy = ae(FIRST - timedelta(days=20), 2).with_grade(FIRST + timedelta(days=5), 1).with_grade(
         FIRST + timedelta(days=20), 2)
-    assert not is_treatment_emergent(wavy, first_dose=FIRST)
+    assert not is_treatment_emergent(wavy, first_dose_on=FIRST, teae_window_days=30)
     late = pre.with_grade(LAST + timedelta(days=40), 3)
-    assert not is_treatment_emergent(late, first_dose=FIRST, last_dose=LAST)
+    assert not is_treatment_emergent(late, first_dose_on=FIRST, last_dose_on=LAST,
+                                     teae_window_days=30)
 
 
 def test_never_dosed_subject_has_no_teae_and_bad_windows_are_refused() -> None:
     """No first dose: no TEAE. A negative window or last dose before first is an error."""
-    assert not is_treatment_emergent(ae(FIRST), first_dose=None)
+    assert not is_treatment_emergent(ae(FIRST), first_dose_on=None, teae_window_days=30)
     with pytest.raises(InputError):
-        is_treatment_emergent(ae(FIRST), first_dose=FIRST, teae_window_days=-1)
+        is_treatment_emergent(ae(FIRST), first_dose_on=FIRST, teae_window_days=-1)
     with pytest.raises(InputError):
-        is_treatment_emergent(ae(FIRST), first_dose=FIRST, last_dose=FIRST - timedelta(days=1))
+        is_treatment_emergent(ae(FIRST), first_dose_on=FIRST, teae_window_days=30,
+                              last_dose_on=FIRST - timedelta(days=1))
 
 
 @given(offset=st.integers(-60, 400), window=st.integers(0, 60))
 def test_a_longer_window_never_removes_a_teae(offset: int, window: int) -> None:
     """Monotone in teae_window_days: what is a TEAE with a window stays one with a longer one."""
     event = ae(FIRST + timedelta(days=offset))
-    short = is_treatment_emergent(event, first_dose=FIRST, last_dose=LAST,
+    short = is_treatment_emergent(event, first_dose_on=FIRST, last_dose_on=LAST,
                                   teae_window_days=window)
-    long = is_treatment_emergent(event, first_dose=FIRST, last_dose=LAST,
+    long = is_treatment_emergent(event, first_dose_on=FIRST, last_dose_on=LAST,
                                  teae_window_days=window + 1)
     assert long or not short
 
 
 def test_episode_grade_is_the_worst_grade_and_history_is_kept() -> None:
-    """ctcae_v5.md section 1: one record per episode with its maximum grade and history."""
+    """CTCAE v5.0: one record per episode with its maximum grade and its grade history."""
     event = ae(FIRST, 2).with_grade(FIRST + timedelta(days=7), 3).with_grade(
         FIRST + timedelta(days=14), 1)
-    assert event.grade == 3
+    assert event.grade == 3 and isinstance(event.grade, Grade)
     assert [c.grade for c in event.grade_history] == [2, 3, 1]
     assert event.grade_on(FIRST + timedelta(days=8)) == 3
     assert event.grade_on(FIRST + timedelta(days=20)) == 1
@@ -119,7 +150,7 @@ def test_episode_grade_is_the_worst_grade_and_history_is_kept() -> None:
         lambda: ae(FIRST, 6),
         lambda: AdverseEvent("001", "Fatigue", "t", FIRST, (GradeChange(FIRST, 1),
                                                              GradeChange(FIRST - timedelta(1), 2))),
-        lambda: ae(FIRST, resolution=FIRST - timedelta(days=1)),
+        lambda: ae(FIRST, resolved_on=FIRST - timedelta(days=1)),
         lambda: ae(FIRST, 5),
         lambda: ae(FIRST, 3, outcome=Outcome.FATAL),
         lambda: ae(FIRST, 3, serious_criteria=frozenset({SeriousCriterion.DEATH})),
@@ -135,14 +166,14 @@ def test_contradictory_records_are_refused(make: object) -> None:
 
 
 def test_seriousness_is_independent_of_grade() -> None:
-    """ctcae_v5.md section 5: a grade 2 AE can be serious, a grade 3 need not be."""
+    """ICH E2A: seriousness is not severity; a grade 2 AE can be serious, a grade 3 need not."""
     hosp = frozenset({SeriousCriterion.HOSPITALISATION})
     assert ae(FIRST, 2, serious_criteria=hosp).serious
     assert not ae(FIRST, 3).serious
 
 
 def test_missing_attribution_counts_as_related() -> None:
-    """ctcae_v5.md section 7: possible/probable/definite related; missing counts as related."""
+    """NCI CTEP scale: possible/probable/definite related; a missing one counts as related."""
     assert ae(FIRST).related
     assert ae(FIRST, relationship=Relationship.POSSIBLE).related
     assert not ae(FIRST, relationship=Relationship.UNLIKELY).related
@@ -151,12 +182,12 @@ def test_missing_attribution_counts_as_related() -> None:
 
 
 def test_worst_grade_per_subject_and_term() -> None:
-    """endpoints.md section 8: a patient counted once per term at the maximum grade."""
+    """ICH E3 12.2.2 AE tables: a patient is counted once per term at the maximum grade."""
     events = [ae(FIRST, 1, "Nausea"), ae(FIRST + timedelta(days=30), 3, "Nausea"),
               ae(FIRST, 2, "Fatigue"),
               AdverseEvent.new("002", "Nausea", "nausea", FIRST, 2)]
-    assert worst_grades(events) == {("001", "Fatigue"): 2, ("001", "Nausea"): 3,
-                                    ("002", "Nausea"): 2}
+    assert worst_grades(events) == {("001", "Fatigue"): Grade.G2, ("001", "Nausea"): Grade.G3,
+                                    ("002", "Nausea"): Grade.G2}
 
 
 SERIOUS = frozenset({SeriousCriterion.HOSPITALISATION})
@@ -165,29 +196,41 @@ AWARE = datetime(2025, 3, 1, 8, 0, tzinfo=UTC)
 
 @pytest.mark.parametrize(
     ("reported", "now", "codes"),
-    [(None, AWARE + timedelta(hours=23, minutes=59), ["SAE_REPORT_DUE"]),
-     (None, AWARE + timedelta(hours=24), ["SAE_REPORT_DUE"]),
-     (None, AWARE + timedelta(hours=24, minutes=1), ["SAE_REPORT_OVERDUE"]),
+    [(None, AWARE + timedelta(hours=23, minutes=59), ["ctcae.sae.report_due"]),
+     (None, AWARE + timedelta(hours=24), ["ctcae.sae.report_due"]),
+     (None, AWARE + timedelta(hours=24, minutes=1), ["ctcae.sae.report_overdue"]),
      (AWARE + timedelta(hours=3), AWARE + timedelta(days=3), []),
-     (AWARE + timedelta(hours=25), AWARE + timedelta(days=3), ["SAE_REPORTED_LATE"])],
+     (AWARE + timedelta(hours=25), AWARE + timedelta(days=3), ["ctcae.sae.reported_late"])],
     ids=["due in a minute", "exactly 24 h is still in time", "one minute late",
          "reported in time", "reported late"],
 )
 def test_sae_24_hour_reporting(reported: datetime | None, now: datetime,
                                codes: list[str]) -> None:
-    """Serious AE: report within 24 hours of site awareness."""
+    """Serious AE: report within 24 hours (the bundled protocol's hours) of site awareness."""
     event = ae(FIRST, 3, "Sepsis", serious_criteria=SERIOUS, aware_at=AWARE,
                reported_at=reported)
-    assert sae_report_due(event) == AWARE + timedelta(hours=24)
-    assert [f.code for f in check_sae_reporting([event], now=now)] == codes
-    assert is_sae_report_overdue(event, now=now) is (codes == ["SAE_REPORT_OVERDUE"])
+    assert sae_report_due(event, within_hours=24) == AWARE + timedelta(hours=24)
+    assert [f.code for f in check_sae_reporting([event], now=now, within_hours=24)] == codes
+    assert is_sae_report_overdue(event, now=now, within_hours=24) is (
+        codes == ["ctcae.sae.report_overdue"])
 
 
 def test_sae_without_awareness_time_is_a_finding_and_non_serious_aes_are_ignored() -> None:
     """No awareness time: the deadline cannot be checked; a finding, not an exception."""
     events = [ae(FIRST, 3, "Sepsis", serious_criteria=SERIOUS), ae(FIRST, 3)]
-    assert [f.code for f in check_sae_reporting(events, now=AWARE)] == ["SAE_AWARENESS_MISSING"]
-    assert sae_report_due(events[1]) is None
+    assert [f.code for f in check_sae_reporting(events, now=AWARE, within_hours=24)] == [
+        "ctcae.sae.awareness_missing"]
+    assert sae_report_due(events[1], within_hours=24) is None
+
+
+def test_mixed_timezones_are_a_finding_not_a_crash() -> None:
+    """An aware deadline compared with a naive 'now': a finding naming the problem."""
+    event = ae(FIRST, 3, "Sepsis", serious_criteria=SERIOUS, aware_at=AWARE)
+    naive = datetime(2025, 3, 2, 9, 0)
+    assert [f.code for f in check_sae_reporting([event], now=naive, within_hours=24)] == [
+        "ctcae.sae.timezone_mixed"]
+    with pytest.raises(InputError):
+        is_sae_report_overdue(event, now=naive, within_hours=24)
 
 
 def test_check_adverse_events_against_the_dictionary() -> None:
@@ -196,14 +239,14 @@ def test_check_adverse_events_against_the_dictionary() -> None:
               ae(FIRST, 3, "Alopecia", relationship=Relationship.POSSIBLE),
               ae(FIRST, 2, "Fatigue")]
     assert [f.code for f in check_adverse_events(events)] == [
-        "AE_TERM_UNKNOWN", "AE_GRADE_NOT_ALLOWED", "AE_ATTRIBUTION_MISSING"]
+        "ctcae.ae.term_unknown", "ctcae.ae.grade_not_allowed", "ctcae.ae.attribution_missing"]
 
 
 def test_suggested_aes_from_lab_grades() -> None:
     """A lab grade worse than baseline with no AE ongoing that day is suggested."""
     plt = "Platelet count decreased"
     events = [AdverseEvent.new("001", plt, "thrombocytopenia", date(2025, 2, 1), 2,
-                               resolution=date(2025, 2, 20)),
+                               resolved_on=date(2025, 2, 20)),
               AdverseEvent.new("002", "Hypocalcemia", "low calcium", date(2025, 2, 1), 1)]
     obs = [
         LabObservation("001", plt, date(2025, 3, 4), 3, visit="C2D15"),  # no AE that day
@@ -220,19 +263,26 @@ def test_suggested_aes_from_lab_grades() -> None:
         "001: Platelet count decreased grade 3 on C2D15 (2025-03-04) has no AE record.",
     ]
     assert got[0].existing is events[0]
+    assert [s.code for s in got] == ["ctcae.suggest_ae.grade_change",
+                                     "ctcae.suggest_ae.no_record"]
+    assert got[0].facts["recorded_grade"] == 2 and got[0].facts["grade"] == 3
+    assert got[1].facts["observed_on"] == "2025-03-04" and got[1].grade is Grade.G3
     assert suggest_adverse_events(obs, events, min_grade=4) == ()
 
 
 def test_sae_reporting_time_is_a_protocol_parameter() -> None:
-    """sae_report_within_hours from the protocol replaces the default 24 h."""
+    """sae_report_within_hours comes from the protocol: 12 h makes a 13 h delay overdue."""
     event = ae(FIRST, 3, "Sepsis", serious_criteria=SERIOUS, aware_at=AWARE)
     assert sae_report_due(event, within_hours=12) == AWARE + timedelta(hours=12)
     now = AWARE + timedelta(hours=13)
     assert [f.code for f in check_sae_reporting([event], now=now, within_hours=12)] == [
-        "SAE_REPORT_OVERDUE"]
-    assert [f.code for f in check_sae_reporting([event], now=now)] == ["SAE_REPORT_DUE"]
+        "ctcae.sae.report_overdue"]
+    assert [f.code for f in check_sae_reporting([event], now=now, within_hours=24)] == [
+        "ctcae.sae.report_due"]
     with pytest.raises(InputError):
         sae_report_due(event, within_hours=0)
+    with pytest.raises(InputError):
+        check_sae_reporting([event], now=now, within_hours=0)
 
 
 def test_graded_lab_table_to_suggestions_end_to_end() -> None:
@@ -268,20 +318,21 @@ IMPUTE = [
 @pytest.mark.parametrize(("raw", "expected", "why"), IMPUTE, ids=[c[2] for c in IMPUTE])
 def test_partial_onset_dates_are_imputed_conservatively(raw: str, expected: date,
                                                          why: str) -> None:
-    """ctcae_v5.md section 6: same month as the first dose counts as on/after the first dose."""
+    """SAP convention (docs/safety.md): same month as the first dose counts as on/after it."""
     from oncotrial.ctcae import impute_onset
 
-    assert impute_onset(raw, first_dose=FIRST) == expected, why
+    assert impute_onset(raw, first_dose_on=FIRST) == expected, why
 
 
 def test_imputed_onset_makes_the_ae_treatment_emergent_and_keeps_the_raw_text() -> None:
     """'January 2025' with a first dose on 6 January 2025 is a TEAE; the raw text is kept."""
     from oncotrial.ctcae import impute_onset
 
-    event = ae(impute_onset("2025-01", first_dose=FIRST), onset_as_reported="2025-01")
-    assert is_treatment_emergent(event, first_dose=FIRST)
+    event = ae(impute_onset("2025-01", first_dose_on=FIRST), onset_as_reported="2025-01")
+    assert is_treatment_emergent(event, first_dose_on=FIRST, teae_window_days=30)
     assert event.onset_as_reported == "2025-01"
+    assert impute_onset("2025-01", first_dose_on=None) == date(2025, 1, 1)
     with pytest.raises(InputError):
-        impute_onset("March 2025", first_dose=FIRST)
+        impute_onset("March 2025", first_dose_on=FIRST)
     with pytest.raises(InputError):
-        impute_onset("2025-13", first_dose=FIRST)
+        impute_onset("2025-13", first_dose_on=FIRST)

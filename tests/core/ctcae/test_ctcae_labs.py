@@ -1,12 +1,13 @@
 """CTCAE v5.0 laboratory grading: boundaries, baseline rule, missing limits, units, flags.
 
-Expected grades come from the CTCAE v5.0 text (NCI, 27 November 2017), quoted in each case or in
+Expected grades come from the text of NCI CTCAE v5.0 (27 Nov 2017), quoted in each case or in
 ``tests/vectors/ctcae/lab_boundaries.json``, and from the worked boundaries of
-``shared/domain/ctcae_v5.md``; never from this code's output.
+``docs/safety.md``; never from this code's output.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 from typing import Any
@@ -18,16 +19,19 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from oncotrial.ctcae import (
+    RESULT_CODES,
+    Grade,
     LabFlag,
-    UnknownTermError,
     derive_lab_grades,
     explain_lab_grade,
     grade_lab,
+    grade_lab_result,
     grade_labs,
     lab_term,
     lab_terms,
 )
-from oncotrial.errors import ImplausibleValueError, InputError, UnitError
+from oncotrial.errors import ImplausibleValueError, InputError, UnitError, UnknownTermError
+from oncotrial.records import LabResult, code_matches
 
 VECTORS = Path(__file__).parents[2] / "vectors" / "ctcae" / "lab_boundaries.json"
 BOUNDARIES: list[dict[str, Any]] = json.loads(VECTORS.read_text(encoding="utf-8"))["cases"]
@@ -111,7 +115,7 @@ def test_vectorised_grades_equal_the_scalar_grades_on_every_boundary_vector() ->
     assert coded.grade.tolist() == expected
 
 
-# ctcae_v5.md section 2, "Boundary examples".
+# CTCAE v5.0 haematology boundaries, as worked in docs/safety.md ("Grading laboratory values").
 SPEC_EXAMPLES = [
     ("Neutrophil count decreased", 1.0, "10^9/L", {"lln": 2.0}, 2, "ANC exactly 1.0 is grade 2"),
     ("Neutrophil count decreased", 0.5, "10^9/L", {"lln": 2.0}, 3, "ANC exactly 0.5 is grade 3"),
@@ -130,7 +134,7 @@ SPEC_EXAMPLES = [
 def test_worked_boundary_examples_of_the_trial_spec(
     term: str, value: float, unit: str, limits: dict[str, float], expected: int, why: str
 ) -> None:
-    """The boundary examples of ctcae_v5.md section 2."""
+    """The boundary examples of docs/safety.md: exactly as the CTCAE v5.0 text is written."""
     assert grade_lab(term, value, unit, **limits) == expected, why
 
 
@@ -165,27 +169,28 @@ def test_liver_baseline_rule(
                                else "umol/L", uln=uln, baseline=baseline)
     assert result.grade == expected, why
     assert LabFlag.BASELINE_ASSUMED_NORMAL not in result.flags
+    assert result.code == f"ctcae.grade.{expected}"
 
 
 def test_liver_without_baseline_uses_uln_and_flags_it() -> None:
     """No baseline: the ULN rule (never a lower grade than the baseline rule), flagged."""
     result = explain_lab_grade("Alanine aminotransferase increased", 130, "U/L", uln=40)
     assert result.grade == 2
-    assert {LabFlag.BASELINE_ASSUMED_NORMAL, LabFlag.INVESTIGATOR_MUST_CONFIRM} <= result.flags
+    assert result.flags == (LabFlag.INVESTIGATOR_MUST_CONFIRM, LabFlag.BASELINE_ASSUMED_NORMAL)
     assert "no baseline" in result.reason.lower()
 
 
 # --- cannot grade, grade 0 ----------------------------------------------------------------
 
 CANNOT = [
-    ("Neutrophil count decreased", 1.6, "10^9/L", {}, "lower limit of normal",
+    ("Neutrophil count decreased", 1.6, "10^9/L", {}, "lln",
      "1.6 could be grade 0 or 1 without LLN"),
     ("Alanine aminotransferase increased", 130, "U/L", {"baseline": 30},
-     "upper limit of normal", "ALT criteria are multiples of ULN"),
+     "uln", "ALT criteria are multiples of ULN"),
     ("Alanine aminotransferase increased", 130, "U/L", {"baseline": 100},
-     "upper limit of normal", "whether baseline 100 is abnormal needs ULN"),
-    ("Hypokalemia", 3.2, "mmol/L", {}, "lower limit of normal", "3.2 could be grade 0, 1 or 2"),
-    ("Creatinine increased", 5.0, "mg/dL", {"baseline": 1.0}, "upper limit of normal",
+     "uln", "whether baseline 100 is abnormal needs ULN"),
+    ("Hypokalemia", 3.2, "mmol/L", {}, "lln", "3.2 could be grade 0, 1 or 2"),
+    ("Creatinine increased", 5.0, "mg/dL", {"baseline": 1.0}, "uln",
      "grade 4 '>6.0 x ULN' needs ULN"),
 ]
 
@@ -195,11 +200,13 @@ CANNOT = [
 def test_cannot_grade_without_a_limit_that_could_change_the_grade(
     term: str, value: float, unit: str, limits: dict[str, float], needed: str, why: str
 ) -> None:
-    """Missing limit: grade None and a reason naming the limit to enter; never a guess."""
+    """Missing limit: grade None, the code naming the limit to enter; never a guess."""
     result = explain_lab_grade(term, value, unit, **limits)
     assert result.grade is None, why
     assert not result.graded
-    assert needed in result.reason
+    assert result.code == f"ctcae.not_graded.needs_{needed}"
+    words = {"lln": "lower limit of normal", "uln": "upper limit of normal"}[needed]
+    assert words in result.reason
 
 
 def test_grade_zero_is_distinct_from_not_graded() -> None:
@@ -207,12 +214,17 @@ def test_grade_zero_is_distinct_from_not_graded() -> None:
     assert grade_lab("Neutrophil count decreased", 2.5, "10^9/L", lln=2.0) == 0
     assert grade_lab("Neutrophil count decreased", None, "10^9/L", lln=2.0) is None
     assert grade_lab("Neutrophil count decreased", float("nan"), "10^9/L", lln=2.0) is None
+    missing = explain_lab_grade("Neutrophil count decreased", float("nan"), "10^9/L", lln=2.0)
+    assert (missing.code, missing.value) == ("ctcae.not_graded.no_value", None)
+    assert explain_lab_grade("Neutrophil count decreased", 2.5, "10^9/L",
+                             lln=2.0).code == "ctcae.grade.0"
 
 
 def test_hyperglycemia_is_not_graded_from_a_value() -> None:
-    """CTCAE v5.0 grades Hyperglycemia by the intervention, not by glucose (ctcae_v5.md 3.2)."""
+    """CTCAE v5.0 term Hyperglycemia is graded by the intervention it needs, not by glucose."""
     result = explain_lab_grade("Hyperglycemia", 25.0, "mmol/L")
     assert result.grade is None
+    assert result.code == "ctcae.not_graded.clinical_only"
     assert "intervention" in result.reason
 
 
@@ -238,7 +250,7 @@ def test_unknown_qualifier_takes_the_worst_case_and_asks_the_investigator(
     """Symptoms / anticoagulation unknown: worst case (as admiral), flagged for confirmation."""
     result = explain_lab_grade(term, value, unit, **limits)
     assert (result.grade, result.grade_if_qualifier_absent) == (worst, absent)
-    assert {LabFlag.WORST_CASE_ASSUMED, LabFlag.INVESTIGATOR_MUST_CONFIRM} <= result.flags
+    assert {LabFlag.WORST_CASE_ASSUMED, LabFlag.INVESTIGATOR_MUST_CONFIRM} <= set(result.flags)
     assert result.needs_confirmation
     assert grade_lab(term, value, unit, qualifier_present=False, **limits) == absent
     assert grade_lab(term, value, unit, qualifier_present=True, **limits) == worst
@@ -248,7 +260,7 @@ def test_no_worst_case_flag_when_the_qualifier_cannot_change_the_grade() -> None
     """Sodium 118 is grade 4 whatever the symptoms: no flag."""
     result = explain_lab_grade("Hyponatremia", 118, "mmol/L", lln=135)
     assert result.grade == 4
-    assert not result.flags
+    assert result.flags == ()
 
 
 def test_creatinine_without_baseline_flags_the_criterion_not_applied() -> None:
@@ -297,16 +309,51 @@ def test_an_unknown_term_suggests_the_ctcae_spelling() -> None:
 
 
 @pytest.mark.parametrize(
-    ("value", "limits", "error"),
-    [(-0.1, {"lln": 2.0}, ImplausibleValueError), (1.0, {"lln": -2.0}, ImplausibleValueError),
-     (1.0, {"lln": 4.0, "uln": 2.0}, InputError), ("1.0", {}, InputError)],
-    ids=["negative count", "negative LLN", "LLN above ULN", "text instead of a number"],
+    ("value", "limits", "error", "field"),
+    [(-0.1, {"lln": 2.0}, ImplausibleValueError, "value"),
+     (1.0, {"lln": -2.0}, ImplausibleValueError, "lln"),
+     (1.0, {"lln": 4.0, "uln": 2.0}, InputError, "lln"),
+     ("1.0", {}, InputError, "value"), (1.0, {"lln": "2"}, InputError, "lln"),
+     (float("inf"), {"lln": 2.0}, ImplausibleValueError, "value")],
+    ids=["negative count", "negative LLN", "LLN above ULN", "text instead of a number",
+         "text LLN", "infinite value"],
 )
-def test_impossible_input_is_refused(value: Any, limits: dict[str, float],
-                                     error: type[Exception]) -> None:
-    """Impossible values and limits raise an error a clinician can act on."""
-    with pytest.raises(error):
+def test_impossible_input_is_refused(value: Any, limits: dict[str, Any],
+                                     error: type[Exception], field: str) -> None:
+    """Impossible values and limits raise an error a clinician can act on, naming the item."""
+    with pytest.raises(error) as info:
         grade_lab("Neutrophil count decreased", value, "10^9/L", **limits)
+    assert info.value.field == field  # type: ignore[attr-defined]
+
+
+IMPLAUSIBLE = [
+    # value, limits, the offending item, its words in the message, numbers that must not appear
+    (-0.5, {"lln": 1.8, "uln": 7.5}, "value", "the value -0.5", ["1.8", "7.5"]),
+    (0.9, {"lln": -1.8, "uln": 7.5}, "lln", "lower limit of normal (LLN) -1.8", ["0.9", "7.5"]),
+    (0.9, {"lln": 1.8, "uln": 7500.0}, "uln", "upper limit of normal (ULN) 7500", ["0.9", "1.8"]),
+    (0.9, {"lln": 1.8, "baseline": -1.0}, "baseline", "baseline value -1", ["0.9", "1.8"]),
+]
+
+
+@pytest.mark.parametrize(("value", "limits", "item", "words", "absent"), IMPLAUSIBLE,
+                         ids=[c[2] for c in IMPLAUSIBLE])
+def test_an_implausible_value_error_names_only_the_offending_item(
+    value: float, limits: dict[str, float], item: str, words: str, absent: list[str]
+) -> None:
+    """Clinical correction (issue 10): an impossible number is refused naming that number alone.
+
+    Rule: when the value, the LLN, the ULN or the baseline is physically impossible for the
+    analyte, the error's ``field`` is that item and its message quotes that item and its number,
+    not the other numbers of the result, so the site corrects the right entry.
+    """
+    with pytest.raises(ImplausibleValueError) as info:
+        grade_lab("Neutrophil count decreased", value, "10^9/L", **limits)
+    error = info.value
+    assert error.field == item
+    assert words in error.message
+    assert "not physically possible" in error.message
+    for other in absent:
+        assert other not in str(error)
 
 
 # --- vectorised -----------------------------------------------------------------------------
@@ -320,9 +367,25 @@ def test_vectorised_grading_marks_bad_rows_without_stopping() -> None:
         [0.9, 1.0, 100, -1.0, 1.7], ["10^9/L", "10^9/L", "mmol/L", "10^9/L", "10^9/L"],
         lln=[2.0, 2.0, None, 2.0, None], uln=[None, None, 40, None, None])
     assert result.grade.tolist() == [3, -1, -1, -1, -1]
+    assert [result.code_of(i) for i in range(5)] == [
+        "ctcae.grade.3", "ctcae.not_graded.unknown_term", "ctcae.not_graded.unit_not_accepted",
+        "ctcae.not_graded.implausible_value", "ctcae.not_graded.needs_lln"]
     assert [result.status_text(i) for i in range(5)] == [
-        "graded", "unknown term", "unit not accepted", "implausible value or limits",
-        "needs LLN"]
+        "graded", "unknown term", "unit not accepted", "implausible value", "needs LLN"]
+
+
+def test_vectorised_grading_names_the_impossible_item_per_row() -> None:
+    """Batch grading marks which number is impossible: value, LLN, ULN or baseline."""
+    result = grade_labs("Neutrophil count decreased", [-1.0, 0.9, 0.9, 0.9, 0.9, -1.0],
+                        "10^9/L", lln=[2.0, -2.0, 2.0, 2.0, 4.0, -2.0],
+                        uln=[7.5, 7.5, 7500.0, 7.5, 3.0, 7.5],
+                        baseline=[None, None, None, -1.0, None, None])
+    assert [result.code_of(i) for i in range(6)] == [
+        "ctcae.not_graded.implausible_value", "ctcae.not_graded.implausible_lln",
+        "ctcae.not_graded.implausible_uln", "ctcae.not_graded.implausible_baseline",
+        "ctcae.not_graded.lln_above_uln", "ctcae.not_graded.implausible_value"]
+    assert result.grade.tolist() == [-1] * 6
+    assert result.to_frame()["code"].tolist() == [result.code_of(i) for i in range(6)]
 
 
 def test_derive_lab_grades_adds_nullable_grade_columns() -> None:
@@ -335,6 +398,8 @@ def test_derive_lab_grades_adds_nullable_grade_columns() -> None:
     assert out["ctcae_grade"].isna().tolist() == [False, True, False]
     assert out["ctcae_grade_if_qualifier_absent"].tolist()[2] == 2
     assert out["ctcae_needs_confirmation"].tolist() == [False, False, True]
+    assert out["ctcae_code"].tolist() == ["ctcae.grade.3", "ctcae.not_graded.no_value",
+                                          "ctcae.grade.3"]
     assert list(frame.columns) == ["term", "value", "unit", "lln", "uln"]  # input untouched
 
 
@@ -460,3 +525,136 @@ def test_criteria_data_file_is_well_formed() -> None:
                 assert lt.qualifier, name
             # A "decreased" term's thresholds are upper bounds ("<"), an "increased" one's lower.
             assert c.op.startswith("<" if lt.direction == "low" else ">"), f"{name}: {c.text}"
+
+
+# --- blood-count bands: the one implementation dosing calls -------------------------------
+
+# CTCAE v5.0 term Neutrophil count decreased: G1 <LLN - 1500/mm3 (<LLN - 1.5 x 10^9/L),
+# G2 <1500 - 1000/mm3, G3 <1000 - 500/mm3, G4 <500/mm3. "<1.5 - 1.0" means 1.0 <= ANC < 1.5,
+# so each edge belongs to the milder grade. LLN 2.0 x 10^9/L (2000/mm3).
+ANC_EDGES = [(3.0, 0), (2.0, 0), (1.99, 1), (1.5, 1), (1.49, 2), (1.0, 2), (0.99, 3), (0.5, 3),
+             (0.49, 4), (0.0, 4)]
+# CTCAE v5.0 term Platelet count decreased: G1 <LLN - 75,000/mm3 (<LLN - 75.0 x 10^9/L),
+# G2 <75,000 - 50,000/mm3, G3 <50,000 - 25,000/mm3, G4 <25,000/mm3. LLN 150 x 10^9/L.
+PLT_EDGES = [(200.0, 0), (150.0, 0), (149.0, 1), (75.0, 1), (74.9, 2), (50.0, 2), (49.9, 3),
+             (25.0, 3), (24.9, 4), (0.0, 4)]
+BANDS = (
+    [("Neutrophil count decreased", x, "10^9/L", 2.0, g) for x, g in ANC_EDGES]
+    + [("Neutrophil count decreased", x * 1000, "/mm3", 2000.0, g) for x, g in ANC_EDGES]
+    + [("Neutrophil count decreased", x, "10^3/uL", 2.0, g) for x, g in ANC_EDGES]
+    + [("Platelet count decreased", x, "10^9/L", 150.0, g) for x, g in PLT_EDGES]
+    + [("Platelet count decreased", x * 1000, "cells/uL", 150000.0, g) for x, g in PLT_EDGES]
+)
+
+
+@pytest.mark.parametrize(("term", "value", "unit", "lln", "expected"), BANDS,
+                         ids=[f"{b[0]} {b[1]:g} {b[2]}" for b in BANDS])
+def test_blood_count_bands_at_every_edge(term: str, value: float, unit: str, lln: float,
+                                         expected: int) -> None:
+    """CTCAE v5.0 ANC and platelet bands at and either side of every edge, in each unit.
+
+    The dose-modification rules call grade_lab for these two terms, so this is the one place
+    the haematology bands live.
+    """
+    got = grade_lab(term, value, unit, lln=lln, uln=None, baseline=None)
+    assert got == expected
+    assert isinstance(got, Grade)
+    assert grade_labs(term, [value], unit, lln=lln).grade.tolist() == [expected]
+
+
+@pytest.mark.parametrize(("value", "expected"), [(1.45, 2), (1.2, 2), (1.19, 2), (1.0, 2)])
+def test_anc_with_an_lln_below_1_5_follows_the_ctcae_text(value: float, expected: int) -> None:
+    """CTCAE v5.0 Neutrophil count decreased, grade 2 is '<1.5 - 1.0 x 10^9/L' whatever the LLN.
+
+    With a local LLN of 1.2, an ANC of 1.45 is not below the LLN but is below 1.5: grade 2
+    (docs/safety.md, "One decision the specification leaves open").
+    """
+    assert grade_lab("Neutrophil count decreased", value, "10^9/L", lln=1.2) == expected
+
+
+def test_anc_and_platelets_without_an_lln_are_graded_only_where_the_lln_cannot_matter() -> None:
+    """Grades 2-4 are absolute; grade 0 vs 1 needs the LLN (CTCAE v5.0 '<LLN')."""
+    assert grade_lab("Neutrophil count decreased", 1.49, "10^9/L") == 2
+    assert grade_lab("Neutrophil count decreased", 1.5, "10^9/L") is None
+    assert grade_lab("Platelet count decreased", 74.9, "10^9/L") == 2
+    assert grade_lab("Platelet count decreased", 75.0, "10^9/L") is None
+
+
+# --- grading a stored LabResult ------------------------------------------------------------
+
+DAY = dt.date(2026, 3, 15)
+
+
+def _result(analyte: str, value: float, unit: str, lln: float | None,
+            uln: float | None) -> LabResult:
+    return LabResult("HCH-001", analyte, value, unit, lln, uln, DAY)
+
+
+def test_grade_lab_result_looks_the_term_up_from_the_analyte() -> None:
+    """ANC 0.9 x 10^9/L: CTCAE v5.0 Neutrophil count decreased grade 3 ('<1.0 - 0.5')."""
+    graded = grade_lab_result(_result("anc", 0.9, "10^9/L", 2.0, 7.5))
+    assert (graded.term, graded.grade, graded.code) == (
+        "Neutrophil count decreased", Grade.G3, "ctcae.grade.3")
+    assert graded.facts["subject_id"] == "HCH-001"
+    assert graded.facts["collected_on"] == "2026-03-15"
+    assert graded.facts["threshold"] == 1.0 and graded.facts["lln"] == 2.0
+    explicit = grade_lab_result(_result("platelets", 40.0, "10^9/L", 150.0, 400.0),
+                                "Platelet count decreased")
+    assert explicit.code == "ctcae.grade.3"
+
+
+@pytest.mark.parametrize(
+    ("analyte", "value", "unit", "lln", "uln", "term", "code"),
+    [("potassium", 6.2, "mmol/L", 3.5, 5.1, "Hyperkalemia", "ctcae.grade.3"),
+     ("potassium", 2.4, "mmol/L", 3.5, 5.1, "Hypokalemia", "ctcae.grade.4"),
+     ("potassium", 4.2, "mmol/L", 3.5, 5.1, "Hyperkalemia", "ctcae.grade.0"),
+     ("hemoglobin", 75.0, "g/L", 120.0, 160.0, "Anemia", "ctcae.grade.3"),
+     ("hemoglobin", 140.0, "g/L", 120.0, None, "Hemoglobin increased",
+      "ctcae.not_graded.needs_uln"),
+     ("glucose", 2.0, "mmol/L", 3.9, 6.1, "Hypoglycemia", "ctcae.grade.3"),
+     ("glucose", 20.0, "mmol/L", 3.9, 6.1, "Hyperglycemia", "ctcae.not_graded.clinical_only")],
+    ids=["K 6.2: hyperkalemia G3 '>6.0 - 7.0'", "K 2.4: hypokalemia G4 '<2.5'",
+         "K normal: grade 0", "Hb 75 g/L: anemia G3 '<80 g/L'",
+         "Hb without ULN: cannot rule out 'Hemoglobin increased'",
+         "glucose 2.0: hypoglycemia G3 '<2.2 - 1.7 mmol/L'",
+         "glucose 20: hyperglycemia is graded clinically"],
+)
+def test_an_analyte_with_two_terms_reports_the_abnormal_one(
+    analyte: str, value: float, unit: str, lln: float, uln: float | None, term: str, code: str
+) -> None:
+    """Potassium, haemoglobin, glucose: graded under each CTCAE v5.0 term of the analyte."""
+    graded = grade_lab_result(_result(analyte, value, unit, lln, uln))
+    assert (graded.term, graded.code) == (term, code)
+
+
+def test_grade_lab_result_refuses_unknown_analytes_with_a_lookup_error() -> None:
+    """An unknown analyte, or one no CTCAE term grades, is an UnknownTermError (never KeyError)."""
+    with pytest.raises(UnknownTermError) as info:
+        grade_lab_result(_result("afp", 10.0, "ng/mL", None, 8.0))
+    assert isinstance(info.value, LookupError) and not isinstance(info.value, KeyError)
+    assert "No CTCAE v5.0 term" in str(info.value)
+    with pytest.raises(UnknownTermError):
+        grade_lab_result(_result("anc", 1.0, "10^9/L", 2.0, 7.5), "Neutropenia")
+
+
+def test_every_lab_code_is_in_the_catalogue() -> None:
+    """Each code a LabGrade or a batch row can carry is listed in RESULT_CODES."""
+    codes = {explain_lab_grade(c["term"], c["boundary"], c["unit"],
+                               **{k: c[k] for k in ("lln", "uln", "baseline")}).code
+             for c in BOUNDARIES}
+    batch = grade_labs(["Nonsense", "Anemia", "Anemia", "Anemia", "Anemia", "Anemia", "Anemia",
+                        "Hyperglycemia", "Alanine aminotransferase increased",
+                        "Creatinine increased"],
+                       [1.0, None, -1.0, 90.0, 90.0, 90.0, 90.0, 20.0, 100.0, 1.0],
+                       ["g/L", "g/L", "g/L", "mmol/L/s", "g/L", "g/L", "g/L", "mmol/L", "U/L",
+                        "mg/dL"],
+                       lln=[120, 120, 120, 120, -1, 120, 130, None, None, None],
+                       uln=[None, None, None, None, None, 2000, 100, None, None, 1.2],
+                       baseline=[None] * 9 + [-1.0])
+    codes |= {batch.code_of(i) for i in range(len(batch))}
+    codes |= {explain_lab_grade("Creatinine increased", 5.0, "mg/dL", baseline=1.0).code,
+              explain_lab_grade("Neutrophil count decreased", 1.6, "10^9/L").code}
+    unlisted = [c for c in codes if not any(code_matches(c, p) for p in RESULT_CODES)]
+    assert unlisted == []
+    assert {c for c in RESULT_CODES if c.startswith("ctcae.grade.")
+            or c.startswith("ctcae.not_graded.")} - codes <= {"ctcae.not_graded.needs_baseline"}

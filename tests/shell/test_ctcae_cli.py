@@ -65,12 +65,26 @@ def test_import_of_a_spreadsheet_without_the_nci_columns_exits_2(tmp_path: Path,
         raise AssertionError("expected exit code 2")
 
 
-def test_grade_prints_the_grade_and_reason() -> None:
-    """Grade 3 neutropenia: exit 0, the grade and the rule."""
+def test_grade_prints_the_grade_reason_and_code() -> None:
+    """CTCAE v5.0 Neutrophil count decreased, 0.9 x 10^9/L is grade 3: exit 0, rule and code."""
     result = runner.invoke(build_app(), ["ctcae", "grade", "Neutrophil count decreased", "0.9",
                                          "10^9/L", "--lln", "2.0"])
     assert result.exit_code == 0, result.output
     assert "grade 3" in result.output
+    assert "Code: ctcae.grade.3" in result.output
+
+
+def test_grade_with_an_impossible_lln_exits_2_naming_the_lln(capsys: object) -> None:
+    """A negative LLN is refused, and the message names the LLN, not the value."""
+    try:
+        main(["ctcae", "grade", "Neutrophil count decreased", "0.9", "10^9/L", "--lln", "-2"])
+    except SystemExit as exit_:
+        assert exit_.code == 2
+    else:  # pragma: no cover
+        raise AssertionError("expected exit code 2")
+    err = capsys.readouterr().err  # type: ignore[attr-defined]
+    assert "lower limit of normal (LLN) -2" in err
+    assert "0.9" not in err
 
 
 def test_grade_flags_the_worst_case_and_accepts_the_investigator_answer() -> None:
@@ -89,6 +103,7 @@ def test_grade_that_cannot_be_decided_exits_1() -> None:
                                          "10^9/L"])
     assert result.exit_code == 1
     assert "lower limit of normal" in result.output
+    assert "Code: ctcae.not_graded.needs_lln" in result.output
 
 
 def test_terms_lists_the_bundled_lab_terms() -> None:
