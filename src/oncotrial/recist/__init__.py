@@ -3,11 +3,19 @@
 From lesion measurements to the overall time-point response and the (confirmed) best
 overall response; modified RECIST for hepatocellular carcinoma (Lencioni & Llovet 2010) is a
 second criteria set behind the same interface (``criteria="mRECIST"``). Pure functions and
-frozen dataclasses, no I/O. The thresholds are versioned data in ``recist/data/criteria.json``.
-The operational rules are in ``recist11.md`` and ``mrecist_hcc.md``; see ``docs/recist.md``.
+frozen dataclasses, no I/O. The thresholds are versioned data in ``recist/data/criteria.json``;
+the rules, the result codes and worked examples are in ``docs/recist.md``.
+
+* Inputs: :class:`Lesion` (baseline) and :class:`Assessment` (follow-up), or the shared
+  :class:`oncotrial.records.LesionMeasurement` rows through :func:`inputs_from_measurements`.
+* Results, plain data with ``code``, ``facts`` and ``reason``: :class:`TimepointResponse`,
+  :class:`Evaluation`, :class:`BestOverallResponse`, :class:`Measurability`; every code is
+  in :data:`RESULT_CODES`.
+* :class:`Response` is the shared :class:`oncotrial.records.Response`, re-exported here.
 """
 
-from oncotrial.recist._bor import BestOverallResponse, best_overall_response
+from oncotrial.recist._bor import BestOverallResponse, WindowStop, best_overall_response
+from oncotrial.recist._codes import RESULT_CODES
 from oncotrial.recist._figures import (
     SpiderPoint,
     SwimmerLane,
@@ -20,16 +28,18 @@ from oncotrial.recist._lesions import (
     Criteria,
     Lesion,
     LesionKind,
+    Measurability,
     Method,
     check_baseline,
     classify_new_lesion_mrecist,
     get_criteria,
     is_measurable,
+    measurability,
 )
+from oncotrial.recist._measurements import inputs_from_measurements
 from oncotrial.recist._response import (
     NewLesionStatus,
     NonTargetStatus,
-    Response,
     non_target_response,
     overall_response,
     target_response,
@@ -42,14 +52,17 @@ from oncotrial.recist._timepoint import (
     TimepointResponse,
     evaluate,
 )
+from oncotrial.records import Response
 
 __all__ = [
+    "RESULT_CODES",
     "Assessment",
     "BestOverallResponse",
     "Criteria",
     "Evaluation",
     "Lesion",
     "LesionKind",
+    "Measurability",
     "MeasurementState",
     "Method",
     "NewLesionStatus",
@@ -60,6 +73,7 @@ __all__ = [
     "TargetMeasurement",
     "TimepointResponse",
     "WaterfallBar",
+    "WindowStop",
     "best_overall_response",
     "check_baseline",
     "classify_new_lesion_mrecist",
@@ -68,7 +82,9 @@ __all__ = [
     "derive_waterfall",
     "evaluate",
     "get_criteria",
+    "inputs_from_measurements",
     "is_measurable",
+    "measurability",
     "non_target_response",
     "overall_response",
     "target_response",

@@ -1,6 +1,6 @@
 """Plain data behind the response figures: waterfall, spider and swimmer plots.
 
-What goes into each figure follows ``endpoints.md`` section 7: the waterfall shows each
+What goes into each figure is described in ``docs/recist.md`` (Figures): the waterfall shows each
 patient's best % change of the target sum from baseline, using patients with a baseline and at
 least one complete post-baseline target measurement and excluding scans after PD or after new
 anticancer therapy; the spider shows % change over time; the swimmer shows time on study with
@@ -13,8 +13,8 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from oncotrial.recist._response import Response
 from oncotrial.recist._timepoint import Evaluation, TimepointResponse
+from oncotrial.records import Response
 
 __all__ = [
     "SpiderPoint",
@@ -75,7 +75,7 @@ def derive_waterfall(
     best_overall_responses: Mapping[str, Response] | None = None,
     new_therapy_dates: Mapping[str, dt.date] | None = None,
 ) -> tuple[WaterfallBar, ...]:
-    """Waterfall data: each patient's best % change of the target sum (``endpoints.md`` 7).
+    """Waterfall data: each patient's best % change of the target sum (``docs/recist.md``).
 
     The best change is the smallest % change from baseline among complete target assessments
     up to the first PD and before new anticancer therapy. Patients without target lesions or
@@ -168,8 +168,8 @@ def derive_swimmer(
                         if tp.assessed_on <= end)
         first = next((day for day, resp in markers if resp in (Response.CR, Response.PR)), None)
         pd_day = None
-        if ev.progression_date is not None and ev.progression_date <= end:
-            pd_day = (ev.progression_date - origin).days
+        if ev.progression_on is not None and ev.progression_on <= end:
+            pd_day = (ev.progression_on - origin).days
         lanes.append(SwimmerLane(subject_id, (end - origin).days, markers, first, pd_day))
     lanes.sort(key=lambda lane: (-lane.end_day, lane.subject_id))
     return tuple(lanes)

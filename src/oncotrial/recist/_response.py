@@ -1,24 +1,25 @@
-"""Response categories and the RECIST 1.1 response tables (Eisenhauer et al. 2009).
+"""The RECIST 1.1 response tables (Eisenhauer et al. 2009), on categories and sums.
 
-The building blocks here are the three tables of RECIST 1.1 section 4.3 and 4.4:
-target-lesion response (section 4.3.1), non-target response (section 4.3.2) and the
-overall time-point response (Tables 1 and 2).
-They take categories and sums and return categories; the lesion-level derivation that
-produces those sums lives in ``_timepoint``.
+The building blocks here are the rules of RECIST 1.1 sections 4.3 and 4.4: target-lesion
+response (section 4.3.1), non-target response (section 4.3, evaluation of non-target lesions)
+and the overall time-point response (section 4.4.1, Tables 1 and 2). They take categories and
+sums and return categories; the lesion-level derivation that produces those sums lives in
+``_timepoint``, which calls :func:`target_response` for every time point.
+
+The categories themselves are :class:`oncotrial.records.Response`, the shared vocabulary.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from enum import StrEnum
 
 from oncotrial.errors import InputError
+from oncotrial.records import Response
 
 __all__ = [
     "NewLesionStatus",
     "NonTargetStatus",
-    "Response",
     "non_target_response",
     "overall_response",
     "target_response",
@@ -28,84 +29,12 @@ __all__ = [
 # ("at least a 20 % increase", "at least a 30 % decrease"), and 1.2 * 47 is not exactly 56.4
 # in binary floating point. One nanometre cannot change a clinical call.
 _EPS = 1e-9
-
-
-class Response(StrEnum):
-    """A RECIST 1.1 response category (time point or best overall response).
-
-    The value is the category as written in the guideline's tables.
-    ``NON_CR_NON_PD`` is only used for patients with non-target disease only
-    (RECIST 1.1 Table 2), where it is deliberately not called SD.
-
-    >>> Response.parse("non-CR/non-PD")
-    <Response.NON_CR_NON_PD: 'NON-CR/NON-PD'>
-    >>> Response.CR.rank > Response.PR.rank > Response.SD.rank > Response.PD.rank > Response.NE.rank
-    True
-    """
-
-    CR = "CR"
-    PR = "PR"
-    SD = "SD"
-    NON_CR_NON_PD = "NON-CR/NON-PD"
-    PD = "PD"
-    NE = "NE"
-
-    @property
-    def rank(self) -> int:
-        """Order of merit for best overall response (RECIST 1.1 section 4.4.1).
-
-        CR > PR > SD > NON-CR/NON-PD > PD > NE.
-        """
-        return _RANK[self]
-
-    @classmethod
-    def parse(cls, value: Response | str) -> Response:
-        """Read a response category written as in the guideline, in any case and spacing.
-
-        "IR/SD" (mRECIST's name for non-CR/non-PD) is read as ``NON_CR_NON_PD``.
-
-        Raises:
-            InputError: the text is not a RECIST response category.
-
-        >>> Response.parse("pr"), Response.parse("IR/SD")
-        (<Response.PR: 'PR'>, <Response.NON_CR_NON_PD: 'NON-CR/NON-PD'>)
-        """
-        if isinstance(value, Response):
-            return value
-        if isinstance(value, str):
-            found = _ALIASES.get(re.sub(r"[^A-Z/]", "", value.upper()))
-            if found is not None:
-                return found
-        raise InputError(
-            f"Response {value!r} is not a RECIST 1.1 response category. "
-            "It must be one of CR, PR, SD, NON-CR/NON-PD, PD or NE.",
-            field="response",
-            value=value,
-            hint="Correct the time-point response.",
-        )
-
-
-_RANK = {
-    Response.CR: 5,
-    Response.PR: 4,
-    Response.SD: 3,
-    Response.NON_CR_NON_PD: 2,
-    Response.PD: 1,
-    Response.NE: 0,
-}
-_ALIASES = {
-    "CR": Response.CR,
-    "PR": Response.PR,
-    "SD": Response.SD,
-    "NONCR/NONPD": Response.NON_CR_NON_PD,
-    "IR/SD": Response.NON_CR_NON_PD,
-    "PD": Response.PD,
-    "NE": Response.NE,
-}
+# Enum members as module constants: attribute access on an Enum class is slow in a loop.
+_PD, _CR, _PR, _SD, _NE = Response.PD, Response.CR, Response.PR, Response.SD, Response.NE
 
 
 class NewLesionStatus(StrEnum):
-    """New-lesion finding at a time point (RECIST 1.1 section 4.3.2, "New lesions").
+    """New-lesion finding at a time point (RECIST 1.1 section 4.3, "New lesions").
 
     An ``EQUIVOCAL`` new lesion is not PD at that time point; if a later scan confirms it,
     PD is dated back to the scan where it was first seen.
@@ -151,7 +80,7 @@ class NewLesionStatus(StrEnum):
 
 
 class NonTargetStatus(StrEnum):
-    """A non-target lesion's state at a follow-up scan (RECIST 1.1 section 4.3.2).
+    """A non-target lesion's state at a follow-up scan (RECIST 1.1 section 4.3, non-target lesions).
 
     ``PROGRESSION`` is the reader's judgement of unequivocal progression; the software never
     infers it from measurements.
@@ -210,8 +139,9 @@ def target_response(
     * SD: neither.
 
     With ``complete=False`` the sum covers only the targets measured at this visit
-    (RECIST 1.1 section 4.3.4 and the 2016 clarification): the time point is PD if the
-    measured targets alone already prove it, otherwise NE.
+    (RECIST 1.1 section 4.4, missing assessments, and the 2016 clarification): the time point
+    is PD if the measured targets alone already prove it, otherwise NE. :func:`evaluate` calls
+    this function for the target category of every time point.
     ``pd_abs_mm=None`` drops the 5 mm rule (mRECIST as published).
 
     Raises:
@@ -228,6 +158,21 @@ def target_response(
     >>> target_response(baseline_sum_mm=40, nadir_mm=20, current_sum_mm=14, all_targets_in_cr=True)
     <Response.CR: 'CR'>
     """
+    if not (baseline_sum_mm >= 0 and nadir_mm >= 0 and current_sum_mm >= 0):
+        _refuse_negative(baseline_sum_mm, nadir_mm, current_sum_mm)
+    if _is_pd(nadir_mm, current_sum_mm, pd_rel, pd_abs_mm):
+        return _PD
+    if not complete:
+        return _NE
+    if all_targets_in_cr:
+        return _CR
+    if current_sum_mm <= (1.0 - pr_rel) * baseline_sum_mm + _EPS:
+        return _PR
+    return _SD
+
+
+def _refuse_negative(baseline_sum_mm: float, nadir_mm: float, current_sum_mm: float) -> None:
+    """Raise for the first sum that is negative (or not a number)."""
     for name, value in (
         ("baseline_sum_mm", baseline_sum_mm),
         ("nadir_mm", nadir_mm),
@@ -240,15 +185,6 @@ def target_response(
                 value=value,
                 hint="Correct the lesion measurements.",
             )
-    if _is_pd(nadir_mm, current_sum_mm, pd_rel, pd_abs_mm):
-        return Response.PD
-    if not complete:
-        return Response.NE
-    if all_targets_in_cr:
-        return Response.CR
-    if current_sum_mm <= (1.0 - pr_rel) * baseline_sum_mm + _EPS:
-        return Response.PR
-    return Response.SD
 
 
 def _is_pd(nadir: float, current: float, pd_rel: float, pd_abs_mm: float | None) -> bool:
@@ -261,7 +197,7 @@ def _is_pd(nadir: float, current: float, pd_rel: float, pd_abs_mm: float | None)
 
 
 def non_target_response(statuses: Iterable[NonTargetStatus | str]) -> Response | None:
-    """Non-target response at one time point by RECIST 1.1 section 4.3.2.
+    """Non-target response at one time point by RECIST 1.1 section 4.3 (non-target lesions).
 
     * PD: any non-target lesion shows unequivocal progression (a reader's judgement).
     * NE: any non-target lesion was not evaluated and none progressed.
@@ -304,7 +240,7 @@ def overall_response(
 
     ``target=None`` means the patient has no target lesions (non-target disease only,
     Table 2); ``non_target=None`` means no non-target lesions at baseline, read as CR.
-    An equivocal new lesion is not PD at this time point (section 4.3.2).
+    An equivocal new lesion is not PD at this time point (section 4.3, new lesions).
 
     Table 1 (target disease): PD in any column, or a new lesion, gives PD; otherwise
     CR + CR = CR; CR + NON-CR/NON-PD or NE = PR; PR + non-PD or NE = PR;
@@ -336,7 +272,7 @@ def overall_response(
     if nt is not None and nt not in _NON_TARGET_ALLOWED:
         raise InputError(
             f"Non-target response {nt.value} is not a non-target category. "
-            "RECIST 1.1 section 4.3.2 uses CR, NON-CR/NON-PD, PD or NE for non-target lesions.",
+            "RECIST 1.1 section 4.3 uses CR, NON-CR/NON-PD, PD or NE for non-target lesions.",
             field="non_target",
             value=nt.value,
             hint="Correct the non-target response.",
@@ -352,7 +288,6 @@ def overall_response(
     return _overall(t, nt, new)
 
 
-_PD, _CR, _PR, _NE = Response.PD, Response.CR, Response.PR, Response.NE
 _NEW_YES = NewLesionStatus.YES
 
 

@@ -1,6 +1,8 @@
-"""evaluate(): reasons with numbers, input errors, and the RECIST 1.1 invariants as properties.
+"""evaluate(): codes, facts and reasons with numbers, input errors, and the RECIST 1.1
+invariants as properties.
 
-Rules: RECIST 1.1 (Eisenhauer 2009) sections 4.3-4.4 as specified in recist11.md sections 3-7.
+Rules: RECIST 1.1 (Eisenhauer et al. 2009) sections 4.3-4.4 with the 2016 clarification
+(Schwartz et al. 2016); mRECIST (Lencioni & Llovet 2010); docs/recist.md.
 """
 
 from __future__ import annotations
@@ -12,15 +14,18 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from oncotrial.errors import ConfigurationError, InputError
+from oncotrial.errors import InputError, UnknownTermError
 from oncotrial.recist import (
     Assessment,
+    Evaluation,
     Lesion,
     MeasurementState,
     Response,
     TargetMeasurement,
+    TimepointResponse,
     evaluate,
     get_criteria,
+    target_response,
 )
 
 BASE = dt.date(2025, 1, 1)
@@ -38,6 +43,12 @@ def test_reason_quotes_sum_percent_and_nadir() -> None:
     ev = evaluate(TWO, [Assessment(day(56), {"T1": 30.0, "T2": 17.0}),
                         Assessment(day(112), {"T1": 38.0, "T2": 20.0})])
     assert ev.timepoints[1].reason == "PD: sum 58 mm is 23.4 % and 11 mm above the nadir of 47 mm."
+    assert ev.timepoints[1].code == "recist.timepoint.pd.sum_increase"
+    assert {k: ev.timepoints[1].facts[k] for k in ("sum_mm", "nadir_mm", "change_from_nadir_mm",
+                                                   "pd_rel", "pd_abs_mm")} == {
+        "sum_mm": 58.0, "nadir_mm": 47.0, "change_from_nadir_mm": 11.0, "pd_rel": 0.2,
+        "pd_abs_mm": 5.0}
+    assert ev.timepoints[0].code == "recist.timepoint.sd"
     assert ev.timepoints[0].reason == (
         "SD: sum 47 mm is 21.7 % below the baseline of 60 mm and not above the nadir of 60 mm: "
         "neither PR nor PD.")
@@ -51,6 +62,9 @@ def test_reason_for_pr_and_for_partial_pd() -> None:
     assert ev.timepoints[1].reason == (
         "PD: the evaluated targets alone sum to 40 mm, 33.3 % and 10 mm above the nadir of "
         "30 mm (T2 not evaluated).")
+    assert [tp.code for tp in ev.timepoints] == [
+        "recist.timepoint.pr", "recist.timepoint.pd.sum_increase_partial"]
+    assert ev.timepoints[1].facts["lesion_ids"] == "T2"
 
 
 def test_reason_for_new_lesion_and_final_pd() -> None:
@@ -60,7 +74,12 @@ def test_reason_for_new_lesion_and_final_pd() -> None:
     assert ev.timepoints[0].reason == "PD: new lesion N1."
     assert ev.timepoints[1].reason == (
         "PD: progression was documented on 2025-02-26 and PD is final (this assessment reads PR).")
-    assert ev.progression_date == day(56)
+    assert [tp.code for tp in ev.timepoints] == [
+        "recist.timepoint.pd.new_lesion", "recist.timepoint.pd.final"]
+    assert ev.timepoints[0].facts["lesion_ids"] == "N1"
+    assert ev.timepoints[1].facts["progression_on"] == day(56)
+    assert ev.progression_on == ev.progression_date == day(56)
+    assert (ev.code, ev.facts["progression_on"]) == ("recist.evaluation.pd", day(56))
 
 
 def test_changes_from_baseline_and_nadir() -> None:
@@ -98,12 +117,14 @@ def test_best_overall_response_from_evaluation() -> None:
     """Evaluation.best_overall_response passes the time points and keywords through."""
     ev = evaluate(TWO, [Assessment(day(56), {"T1": 20.0, "T2": 10.0}),
                         Assessment(day(84), {"T1": 20.0, "T2": 10.0})])
-    assert ev.best_overall_response(origin=day(7)).response is Response.PR
-    assert ev.best_overall_response(origin=day(7), confirm_min_days=29).response is Response.SD
+    assert ev.best_overall_response(origin=day(7), sd_min_days=42).response is Response.PR
+    assert ev.best_overall_response(origin=day(7), sd_min_days=42,
+                                    confirm_min_days=29).response is Response.SD
 
 
 def test_custom_criteria_add_the_5_mm_rule_to_mrecist() -> None:
-    """mrecist_hcc.md 3: a SAP may add the 5 mm rule to mRECIST through Criteria."""
+    """mRECIST as published (Lencioni & Llovet 2010) has no 5 mm rule; a SAP may add it
+    through Criteria."""
     strict = dataclasses.replace(get_criteria("mRECIST"), pd_abs_mm=5.0)
     base = [Lesion("T1", "liver", 20.0, BASE, typical_hcc=True)]
     visits = [Assessment(day(56), {"T1": 12.0}), Assessment(day(112), {"T1": 15.0})]
@@ -133,15 +154,50 @@ def test_custom_criteria_add_the_5_mm_rule_to_mrecist() -> None:
 )
 def test_bad_input_is_refused(lesions: list[Lesion], visits: list[Assessment],
                               fragment: str) -> None:
-    """InputError says what was wrong and with which value (STYLE.md section 3)."""
+    """InputError says what was wrong and with which value (docs/architecture.md)."""
     with pytest.raises(InputError, match=fragment.replace("(", r"\(").replace("?", r"\?")):
         evaluate(lesions, visits)
 
 
-def test_unknown_criteria_is_a_configuration_error() -> None:
-    """Only RECIST 1.1 and mRECIST exist."""
-    with pytest.raises(ConfigurationError, match="'iRECIST' are not known"):
+def test_unknown_criteria_is_an_unknown_term() -> None:
+    """Only RECIST 1.1 and mRECIST exist; another name is an unknown term (an InputError and
+    a LookupError), not a configuration error: criteria are not an ONCOTRIAL_* setting."""
+    with pytest.raises(UnknownTermError, match="'iRECIST' are not known") as caught:
         evaluate(TWO, [], "iRECIST")
+    assert caught.value.field == "response_criteria"
+    assert caught.value.suggestions == ("RECIST 1.1", "mRECIST")
+    assert isinstance(caught.value, LookupError) and isinstance(caught.value, InputError)
+
+
+def test_evaluation_result() -> None:
+    """The subject's evaluation has a code, facts and a reason of its own."""
+    ev = evaluate(TWO, [Assessment(day(56), {"T1": 20.0, "T2": 10.0}),
+                        Assessment(day(112), {"T1": 22.0, "T2": 10.0})])
+    assert ev.code == "recist.evaluation.no_pd" and ev.progression_on is None
+    assert ev.reason == (
+        "RECIST 1.1: baseline sum 60 mm on 2025-01-01; 2 assessments to 2025-04-23; no PD.")
+    assert (ev.facts["nadir_mm"], ev.facts["best_change_from_baseline_pct"]) == (30.0, -50.0)
+    empty = evaluate(TWO, [])
+    assert (empty.code, empty.timepoints) == ("recist.evaluation.no_assessment", ())
+
+
+@pytest.mark.parametrize(
+    ("visits", "code"),
+    [
+        ([{"T1": 0.0, "T2": 0.0}], "recist.timepoint.cr"),
+        ([{"T1": 20.0, "T2": 10.0}], "recist.timepoint.pr"),
+        ([{"T1": 38.0, "T2": 20.0}], "recist.timepoint.sd"),
+        ([{"T1": 38.0}], "recist.timepoint.ne.targets_missing"),
+        ([{"T1": 60.0, "T2": 20.0}], "recist.timepoint.pd.sum_increase"),
+        ([{"T1": 0.0, "T2": 0.0}, {"T1": 3.0, "T2": 0.0}], "recist.timepoint.pd.target_reappeared"),
+    ],
+    ids=["cr", "pr", "sd", "ne", "pd", "reappeared"],
+)
+def test_timepoint_codes(visits: list[dict[str, float]], code: str) -> None:
+    """The last time point's code names the rule that decided it (RECIST 1.1 section 4.3.1,
+    Table 1; a non-nodal target that reappears after a target CR is PD)."""
+    ev = evaluate(TWO, [Assessment(day(56 * (k + 1)), v) for k, v in enumerate(visits)])
+    assert ev.timepoints[-1].code == code, ev.timepoints[-1].reason
 
 
 # --- Properties -----------------------------------------------------------------------------
@@ -175,7 +231,7 @@ def subjects(draw: st.DrawFn) -> tuple[list[Lesion], list[Assessment]]:
 
 @given(subjects())
 def test_sum_is_never_negative(subject: tuple[list[Lesion], list[Assessment]]) -> None:
-    """A sum of diameters is never negative (STYLE.md invariants)."""
+    """A sum of diameters is never negative (RECIST 1.1 section 4.3.1)."""
     ev = evaluate(*subject)
     assert all(tp.sum_mm is None or tp.sum_mm >= 0 for tp in ev.timepoints)
 
@@ -187,10 +243,10 @@ def test_once_pd_always_pd(subject: tuple[list[Lesion], list[Assessment]]) -> No
     seen = None
     for tp in ev.timepoints:
         if seen is not None:
-            assert tp.overall is Response.PD and tp.progression_date == seen
+            assert tp.overall is Response.PD and tp.progression_on == seen
         if tp.overall is Response.PD and seen is None:
-            seen = tp.progression_date
-    assert ev.progression_date == seen
+            seen = tp.progression_on
+    assert ev.progression_on == seen
 
 
 @given(subjects(), st.randoms())
@@ -206,9 +262,9 @@ def test_relabelling_lesion_ids_changes_nothing(
                           {names[k]: x for k, x in v.non_targets.items()}, v.new_lesions)
                for v in visits]
     a, b = evaluate(lesions, visits), evaluate(list(reversed(lesions2)), visits2)
-    strip = [(tp.sum_mm, tp.overall, tp.target, tp.non_target, tp.progression_date)
+    strip = [(tp.sum_mm, tp.overall, tp.target, tp.non_target, tp.progression_on, tp.code)
              for tp in a.timepoints]
-    assert strip == [(tp.sum_mm, tp.overall, tp.target, tp.non_target, tp.progression_date)
+    assert strip == [(tp.sum_mm, tp.overall, tp.target, tp.non_target, tp.progression_on, tp.code)
                      for tp in b.timepoints]
 
 
@@ -234,3 +290,56 @@ def test_reason_always_renders_and_names_the_response(
     """Every time point has a one-sentence reason starting with its overall response."""
     for tp in evaluate(*subject).timepoints:
         assert tp.reason.startswith(tp.overall.value) and tp.reason.endswith(".")
+
+
+@given(subjects())
+def test_evaluate_target_category_equals_target_response(
+    subject: tuple[list[Lesion], list[Assessment]]
+) -> None:
+    """One implementation of RECIST 1.1 section 4.3.1: at every time point the target category
+    of evaluate is target_response on the same sum, nadir and baseline (evaluate calls it),
+    except that a non-nodal target reappearing after a target CR is PD."""
+    lesions, visits = subject
+    ev = evaluate(lesions, visits)
+    targets = [les for les in lesions if les.target]
+    previous_cr = False
+    for tp, visit in zip(ev.timepoints, sorted(visits, key=lambda v: v.assessed_on),
+                         strict=True):
+        assert tp.sum_mm is not None and tp.nadir_mm is not None and ev.baseline_sum_mm
+        values = {les.lesion_id: _value(visit.targets.get(les.lesion_id)) for les in targets}
+        all_cr = all(v is not None and (v < 10.0 if les.nodal else v == 0.0)
+                     for les in targets if (v := values[les.lesion_id]) is not None)
+        expected = target_response(
+            baseline_sum_mm=ev.baseline_sum_mm, nadir_mm=tp.nadir_mm, current_sum_mm=tp.sum_mm,
+            all_targets_in_cr=all_cr, complete=tp.complete)
+        reappeared = previous_cr and any(
+            not les.nodal and (values[les.lesion_id] or 0.0) > 0.0 for les in targets)
+        if expected is not Response.PD and reappeared:
+            assert tp.target is Response.PD, tp.reason
+        else:
+            assert tp.target is expected, tp.reason
+        if tp.complete:
+            previous_cr = tp.target is Response.CR
+
+
+def _value(raw: object) -> float | None:
+    """A generated target value in mm, as RECIST 1.1 reads it (too small 5 mm, gone 0 mm)."""
+    if raw is None or raw == "NOT_EVALUATED":
+        return None
+    return {"TOO_SMALL": 5.0, "DISAPPEARED": 0.0}.get(str(raw), raw)  # type: ignore[arg-type]
+
+
+@given(subjects())
+def test_every_timepoint_is_plain_data_with_a_catalogued_code(
+    subject: tuple[list[Lesion], list[Assessment]]
+) -> None:
+    """Each time point's code is in RESULT_CODES and its facts are JSON scalars or dates."""
+    from oncotrial.recist import RESULT_CODES
+    from oncotrial.records import code_matches
+
+    ev = evaluate(*subject)
+    items: list[Evaluation | TimepointResponse] = [ev, *ev.timepoints]
+    for item in items:
+        assert any(code_matches(item.code, pattern) for pattern in RESULT_CODES), item.code
+        assert all(v is None or isinstance(v, str | int | float | bool | dt.date)
+                   for v in item.facts.values())

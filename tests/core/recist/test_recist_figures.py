@@ -1,4 +1,4 @@
-"""Figure data (endpoints.md 7): waterfall, spider and swimmer, from evaluate() results."""
+"""Figure data (docs/recist.md, Figures): waterfall, spider and swimmer, from evaluate() results."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Multi-visit scenarios from RECIST 1.1, recist11.md and mrecist_hcc.md, run through evaluate().
+"""Multi-visit scenarios from RECIST 1.1 (Eisenhauer et al. 2009) and mRECIST (Lencioni & Llovet
+2010), run through evaluate().
 
 The scenarios live in ``tests/vectors/recist/scenarios.json``; each has a ``source``. Expected
 responses and sums are worked by hand from the guideline's rules, not taken from this code.
@@ -88,9 +89,11 @@ def test_scenario(scenario: dict[str, Any]) -> None:
         if "new_lesion" in exp:
             assert tp.new_lesion is NewLesionStatus(exp["new_lesion"])
         if "progression_day" in exp:
-            assert tp.progression_date == _day(exp["progression_day"])
+            assert tp.progression_on == _day(exp["progression_day"])
         assert tp.reason.startswith(("PD", "CR", "PR", "SD", "NE", "NON-CR/NON-PD", "IR/SD"))
+        assert tp.code.startswith(f"recist.timepoint.{tp.overall.value.lower()}".replace(
+            "non-cr/non-pd", "non_cr_non_pd")), tp.code
     if "bor" in scenario:
-        bor = result.best_overall_response(origin=ORIGIN)
+        bor = result.best_overall_response(origin=ORIGIN, sd_min_days=42)
         assert bor.response is Response(scenario["bor"]["response"]), bor.reason
-        assert bor.date == _day(scenario["bor"]["day"])
+        assert bor.assessed_on == _day(scenario["bor"]["day"])

@@ -61,7 +61,7 @@ def test_target_lesion_response_rules(case: dict[str, Any]) -> None:
     "case", DOC["non_target"], ids=[_id(c, ("statuses",)) for c in DOC["non_target"]]
 )
 def test_non_target_response_rules(case: dict[str, Any]) -> None:
-    """RECIST 1.1 section 4.3.2: PD, NE, NON-CR/NON-PD, CR."""
+    """RECIST 1.1 section 4.3 (non-target lesions): PD, NE, NON-CR/NON-PD, CR."""
     assert case["source"]
     got = non_target_response(case["statuses"])
     expected = None if case["expected"] is None else Response(case["expected"])
