@@ -2,8 +2,10 @@
 
 No target in issue 5; the figures show the engine is cheap enough to run on every visit.
 Workload: N synthetic patients x 13 cycles x 3 visits (Day 1, Day 15, Day 22), each visit one
-``recommend`` call chained through the returned state, with random ANC, platelets, fever and
-toxicities; then one year of dosing diary per patient through ``summarise_exposure``.
+``recommend`` call chained through the returned state, with the bundled NCT06478927 rules and
+random ANC, platelets, fever and toxicities (an event a hold waits for and no longer recorded is
+passed as resolved); then one year of dosing diary per patient through ``summarise_exposure``.
+Each blood count is graded by ``oncotrial.ctcae.grade_lab`` when it is built.
 
 Run: .venv/bin/python benchmarks/bench_dosing.py [--patients N] [--repeat R]
 Prints the time per phase (best of R runs) and the throughput.
@@ -19,14 +21,17 @@ from datetime import date, timedelta
 from oncotrial.dosing import (
     BloodCounts,
     DiaryEntry,
+    DosingRules,
     DosingState,
     Toxicity,
     ToxicityCategory,
     recommend,
     summarise_exposure,
 )
+from oncotrial.protocol import load_bundled_protocol
 
 START = date(2026, 1, 5)
+RULES = DosingRules.from_protocol(load_bundled_protocol())
 
 
 def run_recommendations(n_patients: int, seed: int = 20261123) -> int:
@@ -44,8 +49,11 @@ def run_recommendations(n_patients: int, seed: int = 20261123) -> int:
                 tox = ([diarrhea]
                        if rng.random() < 0.2 else [])
                 temp = rng.uniform(36.5, 39.0) if rng.random() < 0.1 else None
-                result = recommend(state, cycle=cycle, cycle_day=cycle_day, assessed_on=on,
-                                   cbc=cbc, toxicities=tox, temperature_c=temp)
+                hold = state.hold if isinstance(state, DosingState) else None
+                resolved = [a.term for a in hold.awaiting] if hold and not tox else []
+                result = recommend(state, rules=RULES, cycle=cycle, cycle_day=cycle_day,
+                                   assessed_on=on, cbc=cbc, toxicities=tox, resolved=resolved,
+                                   temperature_c=temp)
                 calls += 1
                 state = result.state
     return calls
@@ -59,7 +67,7 @@ def run_exposure(n_patients: int) -> int:
             diary.append(DiaryEntry(day, 125 if cycle < 4 else 100, 0 if d == 5 else 125
                                     if cycle < 4 else 100))
     for _ in range(n_patients):
-        summarise_exposure(diary, period_start=START)
+        summarise_exposure(diary, period_start=START, rules=RULES)
     return n_patients
 
 

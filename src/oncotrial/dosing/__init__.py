@@ -1,13 +1,24 @@
-"""Palbociclib dosing (core): cycle calendar, dose-modification engine and exposure.
+"""Dose modification (core): cycle calendar, dose-modification engine and exposure.
 
-Guideline: IBRANCE (palbociclib) capsules, US Prescribing Information (September 2019),
-section 2 and Tables 1-3, with toxicity grades by CTCAE v5.0; rules are data
-(:class:`DosingRules`, label defaults, overridable from the protocol file). Entry point:
-:func:`recommend`. See ``docs/safety.md`` ("Dose modification").
+The rules are the protocol's (its ``intervention.dose_modification`` section, in drug-neutral
+terms), read through :class:`DosingRules` built explicitly with
+``DosingRules.from_protocol(protocol)``; for NCT06478927 they are the IBRANCE (palbociclib)
+capsule label, US Prescribing Information (2019) section 2.2 Tables 1-3, sections 5.2, 7.1-7.2
+and 8.6, with toxicity grades by CTCAE v5.0 (:func:`oncotrial.ctcae.grade_lab`). Entry point:
+:func:`recommend`. Every result has a stable ``code`` (:data:`RESULT_CODES`). See
+``docs/safety.md`` ("Dose modification").
 """
 
 from oncotrial.dosing.calendar import CalendarDay, CyclePlan, TreatmentCalendar, plan_calendar
-from oncotrial.dosing.engine import LABEL_RULES, DoseRecommendation, escalate, recommend
+from oncotrial.dosing.codes import RESULT_CODES
+from oncotrial.dosing.engine import (
+    DECISION_STEPS,
+    Decision,
+    DoseRecommendation,
+    escalate,
+    recommend,
+    restart,
+)
 from oncotrial.dosing.exposure import (
     AccountabilityLine,
     CapsuleDispensing,
@@ -19,6 +30,7 @@ from oncotrial.dosing.exposure import (
 )
 from oncotrial.dosing.model import (
     Action,
+    AwaitedEvent,
     BloodCounts,
     CbcTerm,
     Comedication,
@@ -26,40 +38,44 @@ from oncotrial.dosing.model import (
     DosingState,
     Flag,
     Hold,
-    HoldReason,
     Toxicity,
     ToxicityCategory,
 )
-from oncotrial.dosing.rules import ChildPughCAction, DosingRules, InducerAction
+from oncotrial.dosing.rules import DosingRules
+from oncotrial.dosing.visit import DosingVisit, RuleMatch, build_visit
 
 __all__ = [
-    "LABEL_RULES",
+    "DECISION_STEPS",
+    "RESULT_CODES",
     "AccountabilityLine",
     "Action",
+    "AwaitedEvent",
     "BloodCounts",
     "CalendarDay",
     "CapsuleDispensing",
     "CbcTerm",
-    "ChildPughCAction",
     "Comedication",
     "CyclePlan",
     "Cyp3aEffect",
     "DailyExposure",
+    "Decision",
     "DiaryEntry",
     "DoseRecommendation",
     "DosingRules",
     "DosingState",
+    "DosingVisit",
     "ExposureSummary",
     "Flag",
     "Hold",
-    "HoldReason",
-    "InducerAction",
+    "RuleMatch",
     "Toxicity",
     "ToxicityCategory",
     "TreatmentCalendar",
+    "build_visit",
     "check_exposure",
     "escalate",
     "plan_calendar",
     "recommend",
+    "restart",
     "summarise_exposure",
 ]

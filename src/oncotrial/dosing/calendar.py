@@ -1,10 +1,13 @@
-"""The palbociclib cycle calendar: days on and off, CBC days, cycle delays.
+"""The cycle calendar: days on and off, blood-count days, cycle delays.
 
-Guideline: IBRANCE (palbociclib) USPI 2019, sections 2.1-2.2: 125 mg once daily for 21 days
-then 7 days off, a 28-day cycle; CBC before each cycle (Day 1) and on Day 15 of cycles 1-2; when
-the worst neutropenia of the first 6 cycles was grade 1-2, a CBC every 3 months before the start
-of a cycle. A held Day 1 delays the cycle: the next cycle's Day 1 moves, and every later cycle
-moves with it. Schedule numbers come from :class:`~oncotrial.dosing.rules.DosingRules`.
+The schedule and the blood-count days are the protocol's (``intervention.schedule`` and
+``intervention.dose_modification.blood_counts``), read through
+:class:`~oncotrial.dosing.rules.DosingRules`. For NCT06478927 they are the palbociclib label's
+(IBRANCE USPI 2019 sections 2.1-2.2): 125 mg once daily for 21 days then 7 days off, a 28-day
+cycle; a blood count before each cycle (Day 1) and on Day 15 of cycles 1-2; when the worst
+neutropenia of the first 6 cycles was grade 1-2, a count every 3 months before the start of a
+cycle. A held Day 1 delays the cycle: the next cycle's Day 1 moves, and every later cycle moves
+with it. The calendar is a plan (plain data), not a verdict, so it carries no result code.
 """
 
 from __future__ import annotations
@@ -18,8 +21,6 @@ from oncotrial.dosing.rules import DosingRules
 from oncotrial.errors import InputError
 
 __all__ = ["CalendarDay", "CyclePlan", "TreatmentCalendar", "plan_calendar"]
-
-_LABEL = DosingRules()
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,14 +91,17 @@ class TreatmentCalendar:
         return tuple(d for plan in self.cycles for d in plan.cbc_on)
 
     @classmethod
-    def from_cycle_starts(cls, starts: Sequence[date], *, rules: DosingRules = _LABEL,
+    def from_cycle_starts(cls, starts: Sequence[date], *, rules: DosingRules,
                           worst_neutropenia_first_cycles: int | None = None) -> TreatmentCalendar:
         """Rebuild the calendar from the actual Day-1 dates; the gaps are the delays.
 
         Raises:
             InputError: a Day 1 falls before the previous cycle has ended.
 
-        >>> cal = TreatmentCalendar.from_cycle_starts([date(2026, 1, 5), date(2026, 2, 9)])
+        >>> from oncotrial.protocol import load_bundled_protocol
+        >>> rules = DosingRules.from_protocol(load_bundled_protocol())
+        >>> cal = TreatmentCalendar.from_cycle_starts([date(2026, 1, 5), date(2026, 2, 9)],
+        ...                                           rules=rules)
         >>> [p.delay_days for p in cal.cycles]
         [0, 7]
         """
@@ -119,9 +123,10 @@ class TreatmentCalendar:
 
 
 def _cbc_due_on_day1(cycle: int, rules: DosingRules, relaxed: bool) -> bool:
-    if not relaxed or cycle <= rules.relaxed_cbc_after_cycle:
+    after = rules.blood_counts.relaxed_after_cycle
+    if not relaxed or after is None or cycle <= after:
         return True
-    return (cycle - rules.relaxed_cbc_after_cycle - 1) % rules.relaxed_cbc_every_cycles == 0
+    return (cycle - after - 1) % rules.blood_counts.relaxed_every_cycles == 0
 
 
 def plan_calendar(
@@ -129,22 +134,26 @@ def plan_calendar(
     *,
     cycles: int,
     delays: Mapping[int, int] | None = None,
-    rules: DosingRules = _LABEL,
+    rules: DosingRules,
     worst_neutropenia_first_cycles: int | None = None,
 ) -> TreatmentCalendar:
     """Plan ``cycles`` cycles from C1D1, with the protocol schedule and any cycle delays.
 
-    Rule (USPI 2.1-2.2): each cycle is ``cycle_length_days`` long (28), with a dose on Days
-    1 to ``days_on`` (21). ``delays`` maps a cycle number (2 or more) to the days its Day 1 was
-    postponed; later cycles follow from the delayed one. CBCs: Day 1 of every cycle and Day 15
-    of cycles 1-2; when ``worst_neutropenia_first_cycles`` (the worst neutropenia grade of the
-    first 6 cycles) is 1 or 2, after cycle 6 a Day-1 CBC only every 3rd cycle (about every 3
-    months).
+    Rule (IBRANCE USPI 2019 sections 2.1-2.2 for NCT06478927): each cycle is
+    ``cycle_length_days`` long (28), with a dose on Days 1 to ``days_on`` (21). ``delays`` maps
+    a cycle number (2 or more) to the days its Day 1 was postponed; later cycles follow from
+    the delayed one. Blood counts: Day 1 of every cycle and ``blood_counts.mid_cycle_day`` (15)
+    of ``blood_counts.mid_cycle_cycles`` (1-2); when ``worst_neutropenia_first_cycles`` (the
+    worst neutropenia grade of the first cycles) is at most ``relaxed_max_worst_grade`` (2),
+    after cycle ``relaxed_after_cycle`` (6) a Day-1 count only every
+    ``relaxed_every_cycles``-th cycle (3: about every 3 months).
 
     Raises:
         InputError: fewer than 1 cycle, a delay for cycle 1 or below 0.
 
-    >>> cal = plan_calendar(date(2026, 1, 5), cycles=2, delays={2: 7})
+    >>> from oncotrial.protocol import load_bundled_protocol
+    >>> rules = DosingRules.from_protocol(load_bundled_protocol())
+    >>> cal = plan_calendar(date(2026, 1, 5), cycles=2, delays={2: 7}, rules=rules)
     >>> [(p.cycle, p.day1.isoformat(), p.delay_days) for p in cal.cycles]
     [(1, '2026-01-05', 0), (2, '2026-02-09', 7)]
     >>> cal.cycles[0].dosing_days[-1], cal.cycles[0].ends_on
@@ -164,7 +173,8 @@ def plan_calendar(
                 f"A delay of {days} days was given for cycle {number}. Delays apply to cycle 2 "
                 "onwards and are 0 or more days.", field="delays", value={number: days},
                 hint="Give C1D1 as first_day1, and delays for later cycles only.")
-    relaxed = worst_neutropenia_first_cycles is not None and worst_neutropenia_first_cycles <= 2
+    relaxed = (worst_neutropenia_first_cycles is not None
+               and worst_neutropenia_first_cycles <= rules.blood_counts.relaxed_max_worst_grade)
     plans: list[CyclePlan] = []
     day1 = first_day1
     for number in range(1, cycles + 1):
@@ -174,8 +184,8 @@ def plan_calendar(
         cbc: list[date] = []
         if _cbc_due_on_day1(number, rules, relaxed):
             cbc.append(day1)
-        if number in rules.day15_cbc_cycles:
-            cbc.append(day1 + timedelta(days=rules.day15_cbc_day - 1))
+        if number in rules.blood_counts.mid_cycle_cycles:
+            cbc.append(day1 + timedelta(days=rules.blood_counts.mid_cycle_day - 1))
         plans.append(CyclePlan(number, day1, delay, rules.days_on, rules.cycle_length_days,
                                tuple(cbc)))
     return TreatmentCalendar(tuple(plans))

@@ -1,9 +1,11 @@
-"""Palbociclib exposure: planned vs actual dose, relative dose intensity, capsule accountability.
+"""Exposure: planned vs actual dose, relative dose intensity, capsule accountability.
 
-Definitions (``palbociclib.md`` section 11.9; the usual oncology SAP convention):
+Definitions (the usual oncology statistical-analysis-plan convention, documented in
+``docs/safety.md``, "Exposure"):
 
 * planned dose on a day = the starting dose on the days on of the protocol schedule counted
-  from the first dose without delays (125 mg on Days 1-21 of each 28 days), else 0;
+  from the first dose without delays (125 mg on Days 1-21 of each 28 days for NCT06478927),
+  else 0;
 * relative dose intensity (RDI) = delivered dose / planned dose over the same period, so that
   reductions, missed doses, holds and cycle delays all lower it;
 * a reduction is a fall of the prescribed dose from one diary day to the next; a hold is a run
@@ -16,12 +18,13 @@ Definitions (``palbociclib.md`` section 11.9; the usual oncology SAP convention)
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from oncotrial.dosing.calendar import TreatmentCalendar
 from oncotrial.dosing.rules import DosingRules
 from oncotrial.errors import Finding, ImplausibleValueError, InputError
+from oncotrial.records import Facts
 
 __all__ = [
     "AccountabilityLine",
@@ -32,9 +35,6 @@ __all__ = [
     "check_exposure",
     "summarise_exposure",
 ]
-
-_LABEL = DosingRules()
-
 
 @dataclass(frozen=True, slots=True)
 class DiaryEntry:
@@ -96,8 +96,14 @@ class AccountabilityLine:
 
 @dataclass(frozen=True, slots=True)
 class ExposureSummary:
-    """Exposure over a treatment period, with accountability and findings."""
+    """Exposure over a treatment period, with accountability and findings.
 
+    ``code`` is ``exposure.summary``; ``facts`` hold the totals and ``reason`` the first line
+    of :meth:`summary`.
+    """
+
+    code: str
+    reason: str
     period_start: date
     period_end: date
     planned_total_mg: int
@@ -112,14 +118,12 @@ class ExposureSummary:
     daily: tuple[DailyExposure, ...]
     accountability: tuple[AccountabilityLine, ...]
     findings: tuple[Finding, ...]
+    facts: Facts = field(default_factory=dict, hash=False)
 
     def summary(self) -> str:
         """A readable account of the exposure."""
-        rdi = ("n/a" if self.relative_dose_intensity is None
-               else f"{self.relative_dose_intensity:.1%}")
         lines = [
-            f"{self.period_start.isoformat()} to {self.period_end.isoformat()}: delivered "
-            f"{self.delivered_total_mg} mg of {self.planned_total_mg} mg planned (RDI {rdi})",
+            self.reason,
             f"days taken {self.days_taken}, missed {self.days_missed}, held {self.days_held}; "
             f"reductions {self.reductions}, holds {self.holds}",
         ]
@@ -141,20 +145,24 @@ def check_exposure(
     *,
     dispensings: Sequence[CapsuleDispensing] = (),
     calendar: TreatmentCalendar | None = None,
-    rules: DosingRules = _LABEL,
+    rules: DosingRules,
 ) -> tuple[Finding, ...]:
     """Findings about a dosing diary and capsule returns; never raises for bad data.
 
-    Codes: ``DIARY_DUPLICATE_DAY``, ``DIARY_NEGATIVE_DOSE``, ``DIARY_NOT_A_DOSE_LEVEL``
-    (prescribed dose not a protocol level), ``DIARY_TAKEN_NOT_PRESCRIBED`` (taken differs from
-    prescribed and is not 0), ``DIARY_TAKEN_WHILE_HELD``, ``DIARY_DOSE_ON_DAY_OFF`` (needs
-    ``calendar``), ``ACCOUNTABILITY_IMPOSSIBLE`` (more returned and lost than dispensed),
-    ``ACCOUNTABILITY_MISMATCH`` (capsules used by count differ from the diary).
+    Codes: ``exposure.diary.duplicate_day``, ``exposure.diary.negative_dose``,
+    ``exposure.diary.not_a_dose_level`` (prescribed dose not a protocol level),
+    ``exposure.diary.taken_not_prescribed`` (taken differs from prescribed and is not 0),
+    ``exposure.diary.taken_while_held``, ``exposure.diary.dose_on_day_off`` (needs
+    ``calendar``), ``exposure.accountability.impossible`` (more returned and lost than
+    dispensed), ``exposure.accountability.mismatch`` (capsules used by count differ from the
+    diary).
 
+    >>> from oncotrial.protocol import load_bundled_protocol
+    >>> rules = DosingRules.from_protocol(load_bundled_protocol())
     >>> diary = [DiaryEntry(date(2026, 1, 5), 125, 125), DiaryEntry(date(2026, 1, 6), 125, 0)]
-    >>> [f.code for f in check_exposure(diary, dispensings=[
+    >>> [f.code for f in check_exposure(diary, rules=rules, dispensings=[
     ...     CapsuleDispensing(date(2026, 1, 5), 125, dispensed=21, returned=18)])]
-    ['ACCOUNTABILITY_MISMATCH']
+    ['exposure.accountability.mismatch']
     """
     findings: list[Finding] = []
     seen: set[date] = set()
@@ -162,41 +170,42 @@ def check_exposure(
     for entry in diary:
         when = str(entry.day)
         if entry.day in seen:
-            findings.append(Finding("DIARY_DUPLICATE_DAY", "diary.day",
+            findings.append(Finding("exposure.diary.duplicate_day", "diary.day",
                                     f"The diary has two entries for {when}; keep one."))
         seen.add(entry.day)
         if entry.taken_mg < 0 or entry.prescribed_mg < 0:
-            findings.append(Finding("DIARY_NEGATIVE_DOSE", "diary.taken_mg",
+            findings.append(Finding("exposure.diary.negative_dose", "diary.taken_mg",
                                     f"The diary entry for {when} has a negative dose."))
             continue
         if entry.prescribed_mg not in levels:
             findings.append(Finding(
-                "DIARY_NOT_A_DOSE_LEVEL", "diary.prescribed_mg",
+                "exposure.diary.not_a_dose_level", "diary.prescribed_mg",
                 f"On {when} the prescribed dose is {entry.prescribed_mg} mg, which is not a "
                 f"protocol dose level ({'/'.join(map(str, levels))} mg)."))
         if entry.held and entry.taken_mg > 0:
             findings.append(Finding(
-                "DIARY_TAKEN_WHILE_HELD", "diary.taken_mg",
-                f"On {when} palbociclib was on hold but {entry.taken_mg} mg is recorded as taken."))
+                "exposure.diary.taken_while_held", "diary.taken_mg",
+                f"On {when} {rules.drug} was on hold but {entry.taken_mg} mg is recorded as "
+                "taken."))
         elif entry.taken_mg not in (0, entry.prescribed_mg):
             findings.append(Finding(
-                "DIARY_TAKEN_NOT_PRESCRIBED", "diary.taken_mg",
+                "exposure.diary.taken_not_prescribed", "diary.taken_mg",
                 f"On {when} {entry.taken_mg} mg was taken but {entry.prescribed_mg} mg was "
                 "prescribed: check the capsule strength dispensed."))
         if calendar is not None and entry.taken_mg > 0 and not calendar.is_dosing_day(entry.day):
             findings.append(Finding(
-                "DIARY_DOSE_ON_DAY_OFF", "diary.taken_mg",
+                "exposure.diary.dose_on_day_off", "diary.taken_mg",
                 f"On {when} a dose was taken on a day with no dose due (day off, delay, or "
                 "outside the treatment calendar)."))
     for line in _accountability(diary, dispensings):
         if line.used < 0:
             findings.append(Finding(
-                "ACCOUNTABILITY_IMPOSSIBLE", "dispensing.returned",
+                "exposure.accountability.impossible", "dispensing.returned",
                 f"{line.strength_mg} mg capsules: {line.returned} returned and {line.lost} lost "
                 f"exceed the {line.dispensed} dispensed."))
         elif line.discrepancy != 0:
             findings.append(Finding(
-                "ACCOUNTABILITY_MISMATCH", "dispensing.returned",
+                "exposure.accountability.mismatch", "dispensing.returned",
                 f"{line.strength_mg} mg capsules: {line.used} used by count (dispensed "
                 f"{line.dispensed}, returned {line.returned}, lost {line.lost}) but "
                 f"{line.diary_taken} doses in the diary; difference {line.discrepancy:+d}.",
@@ -221,46 +230,9 @@ def _accountability(diary: Sequence[DiaryEntry],
     return tuple(lines)
 
 
-def summarise_exposure(
-    diary: Sequence[DiaryEntry],
-    *,
-    period_start: date,
-    period_end: date | None = None,
-    dispensings: Sequence[CapsuleDispensing] = (),
-    calendar: TreatmentCalendar | None = None,
-    rules: DosingRules = _LABEL,
-) -> ExposureSummary:
-    """Planned vs delivered palbociclib per day, relative dose intensity, reductions and holds.
-
-    Rule: planned = starting dose on the protocol's days on counted from ``period_start`` (the
-    first dose) without delays; RDI = delivered / planned over ``period_start`` to
-    ``period_end`` (default: the last diary day). See the module docstring for reductions,
-    holds and accountability; :func:`check_exposure` supplies ``findings``.
-
-    Raises:
-        InputError: ``period_end`` before ``period_start``, or a diary day outside the period.
-        ImplausibleValueError: a negative dose or capsule count.
-
-    Example: cycle 1 at 125 mg with two doses missed, then a reduction to 100 mg for 7 days
-    (planned 21 x 125 + 7 x 125 = 3500 mg; delivered 19 x 125 + 7 x 100 = 3075 mg):
-
-    >>> start = date(2026, 1, 5)
-    >>> days = [start + timedelta(days=i) for i in range(21)]
-    >>> diary = [DiaryEntry(d, 125, 0 if i in (3, 4) else 125) for i, d in enumerate(days)]
-    >>> c2 = [start + timedelta(days=28 + i) for i in range(7)]
-    >>> diary += [DiaryEntry(d, 100, 100) for d in c2]
-    >>> s = summarise_exposure(diary, period_start=start)
-    >>> s.planned_total_mg, s.delivered_total_mg, round(s.relative_dose_intensity, 4)
-    (3500, 3075, 0.8786)
-    >>> s.reductions, s.holds, s.days_missed
-    (1, 0, 2)
-    """
-    end = period_end or max((e.day for e in diary), default=period_start)
-    if end < period_start:
-        raise InputError(
-            f"The exposure period ends on {end.isoformat()}, before it starts on "
-            f"{period_start.isoformat()}.", field="period_end", value=end,
-            hint="The period runs from the first dose to the end of treatment.")
+def _diary_by_day(diary: Sequence[DiaryEntry], period_start: date, end: date,
+                  dispensings: Sequence[CapsuleDispensing]) -> dict[date, DiaryEntry]:
+    """The diary by day, refusing impossible entries and counts."""
     by_day: dict[date, DiaryEntry] = {}
     for entry in diary:
         if entry.taken_mg < 0 or entry.prescribed_mg < 0:
@@ -285,6 +257,70 @@ def summarise_exposure(
                 f"The dispensing of {disp.dispensed_on.isoformat()} has a negative capsule "
                 "count. Counts are 0 or more.", field="dispensing", value=disp,
                 hint="Correct the dispensed, returned or lost count.")
+    return by_day
+
+
+def _changes(ordered: Sequence[DiaryEntry]) -> tuple[int, int, int]:
+    """(reductions, increases, holds): falls and rises of the prescribed dose between diary
+    days, and runs of held days."""
+    reductions = increases = holds = 0
+    previous: int | None = None
+    in_hold = False
+    for entry in ordered:
+        if previous is not None and entry.prescribed_mg < previous:
+            reductions += 1
+        elif previous is not None and entry.prescribed_mg > previous:
+            increases += 1
+        previous = entry.prescribed_mg
+        if entry.held and not in_hold:
+            holds += 1
+        in_hold = entry.held
+    return reductions, increases, holds
+
+
+def summarise_exposure(
+    diary: Sequence[DiaryEntry],
+    *,
+    period_start: date,
+    period_end: date | None = None,
+    dispensings: Sequence[CapsuleDispensing] = (),
+    calendar: TreatmentCalendar | None = None,
+    rules: DosingRules,
+) -> ExposureSummary:
+    """Planned vs delivered dose per day, relative dose intensity, reductions and holds.
+
+    Rule: planned = starting dose on the protocol's days on counted from ``period_start`` (the
+    first dose) without delays; RDI = delivered / planned over ``period_start`` to
+    ``period_end`` (default: the last diary day). See the module docstring for reductions,
+    holds and accountability; :func:`check_exposure` supplies ``findings``.
+
+    Raises:
+        InputError: ``period_end`` before ``period_start``, or a diary day outside the period.
+        ImplausibleValueError: a negative dose or capsule count.
+
+    Example: cycle 1 at 125 mg with two doses missed, then a reduction to 100 mg for 7 days
+    (planned 21 x 125 + 7 x 125 = 3500 mg; delivered 19 x 125 + 7 x 100 = 3075 mg):
+
+    >>> from oncotrial.protocol import load_bundled_protocol
+    >>> rules = DosingRules.from_protocol(load_bundled_protocol())
+    >>> start = date(2026, 1, 5)
+    >>> days = [start + timedelta(days=i) for i in range(21)]
+    >>> diary = [DiaryEntry(d, 125, 0 if i in (3, 4) else 125) for i, d in enumerate(days)]
+    >>> c2 = [start + timedelta(days=28 + i) for i in range(7)]
+    >>> diary += [DiaryEntry(d, 100, 100) for d in c2]
+    >>> s = summarise_exposure(diary, period_start=start, rules=rules)
+    >>> s.code, s.planned_total_mg, s.delivered_total_mg, round(s.relative_dose_intensity, 4)
+    ('exposure.summary', 3500, 3075, 0.8786)
+    >>> s.reductions, s.holds, s.days_missed
+    (1, 0, 2)
+    """
+    end = period_end or max((e.day for e in diary), default=period_start)
+    if end < period_start:
+        raise InputError(
+            f"The exposure period ends on {end.isoformat()}, before it starts on "
+            f"{period_start.isoformat()}.", field="period_end", value=end,
+            hint="The period runs from the first dose to the end of treatment.")
+    by_day = _diary_by_day(diary, period_start, end, dispensings)
 
     daily: list[DailyExposure] = []
     day = period_start
@@ -298,34 +334,31 @@ def summarise_exposure(
         day += timedelta(days=1)
 
     ordered = [by_day[d] for d in sorted(by_day)]
-    reductions = increases = holds = 0
-    previous: int | None = None
-    in_hold = False
-    for entry in ordered:
-        if previous is not None and entry.prescribed_mg < previous:
-            reductions += 1
-        elif previous is not None and entry.prescribed_mg > previous:
-            increases += 1
-        previous = entry.prescribed_mg
-        if entry.held and not in_hold:
-            holds += 1
-        in_hold = entry.held
+    reductions, increases, holds = _changes(ordered)
 
     planned = sum(d.planned_mg for d in daily)
     delivered = sum(d.taken_mg for d in daily)
+    rdi = delivered / planned if planned else None
+    findings = check_exposure(ordered, dispensings=dispensings, calendar=calendar, rules=rules)
+    counts = {"days_taken": sum(1 for e in ordered if e.taken_mg > 0),
+              "days_missed": sum(1 for e in ordered if e.taken_mg == 0 and not e.held),
+              "days_held": sum(1 for e in ordered if e.held),
+              "reductions": reductions, "increases": increases, "holds": holds}
+    shown = "n/a" if rdi is None else f"{rdi:.1%}"
     return ExposureSummary(
+        code="exposure.summary",
+        reason=(f"{period_start.isoformat()} to {end.isoformat()}: delivered {delivered} mg of "
+                f"{planned} mg planned (RDI {shown})"),
         period_start=period_start,
         period_end=end,
         planned_total_mg=planned,
         delivered_total_mg=delivered,
-        relative_dose_intensity=delivered / planned if planned else None,
-        days_taken=sum(1 for e in ordered if e.taken_mg > 0),
-        days_missed=sum(1 for e in ordered if e.taken_mg == 0 and not e.held),
-        days_held=sum(1 for e in ordered if e.held),
-        reductions=reductions,
-        increases=increases,
-        holds=holds,
+        relative_dose_intensity=rdi,
         daily=tuple(daily),
         accountability=_accountability(ordered, dispensings),
-        findings=check_exposure(ordered, dispensings=dispensings, calendar=calendar, rules=rules),
+        findings=findings,
+        facts={"period_start": period_start, "period_end": end, "planned_total_mg": planned,
+               "delivered_total_mg": delivered, "relative_dose_intensity": rdi,
+               "findings": len(findings), **counts},
+        **counts,
     )

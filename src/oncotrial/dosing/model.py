@@ -1,24 +1,37 @@
-"""Input and state types for palbociclib dosing: blood counts, toxicities, co-medications.
+"""Inputs and state of the dose-modification engine: blood counts, toxicities, co-medications.
 
-These are the dosing package's own small types, so that it does not depend on the CTCAE
-package: a toxicity is a CTCAE v5.0 term with a grade and a category, and a blood count is
-either CTCAE grades, values, or both (values are banded by the CTCAE v5.0 haematology table,
-``shared/domain/ctcae_v5.md`` section 2). Grades 0 and 1 need the local LLN to tell apart; the
-dosing rules treat them alike ("grade <= 2"), so a value above the grade-2 cut-off counts as
-grade 1 here, the worse of the two.
+A blood count is a view over :class:`oncotrial.records.LabResult` rows
+(:meth:`BloodCounts.from_labs`), or is given as values and/or grades. Values are graded by
+:func:`oncotrial.ctcae.grade_lab` (CTCAE v5.0); this package keeps no grade thresholds of its
+own. Without the laboratory's LLN a value above the grade 2 cut-off is grade 0 or 1, which the
+dose rules treat alike ("grade <= 2"), so the engine counts it as grade 1, the worse of the two.
 """
 
 from __future__ import annotations
 
 import enum
 import math
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
+from types import MappingProxyType
+from typing import Any
 
+from oncotrial.clinical import analyte_key
+from oncotrial.ctcae import grade_lab
 from oncotrial.errors import ImplausibleValueError, InputError
+from oncotrial.records import (
+    AdverseEvent,
+    ChildPughClass,
+    ConcomitantMedication,
+    Grade,
+    LabResult,
+)
 
 __all__ = [
     "Action",
+    "AwaitedEvent",
     "BloodCounts",
     "CbcTerm",
     "Comedication",
@@ -26,7 +39,6 @@ __all__ = [
     "DosingState",
     "Flag",
     "Hold",
-    "HoldReason",
     "Toxicity",
     "ToxicityCategory",
 ]
@@ -40,40 +52,42 @@ class Action(enum.StrEnum):
     CONTINUE = "continue"
     """Carry on with the schedule at the same dose (on a day off: stay off)."""
     ADJUST = "adjust"
-    """Carry on at a different dose for a non-toxicity reason (CYP3A inhibitor, Child-Pugh C)."""
+    """Carry on at a different dose for a non-toxicity reason (interacting drug, liver)."""
     HOLD = "hold"
-    """Withhold palbociclib and re-check by ``recheck_by``."""
+    """Withhold the drug and re-check by ``recheck_by``."""
     RESUME_SAME_DOSE = "resume_same_dose"
     """The reason for the hold has recovered: resume (or start the cycle) at the same dose."""
     RESUME_REDUCED = "resume_reduced"
     """The reason for the hold has recovered: resume one dose level lower."""
+    INVESTIGATOR_DECISION = "investigator_decision"
+    """The reason for the hold has recovered, but the protocol leaves restarting to the
+    investigator: no dose is recommended (record the decision with ``restart``)."""
     DISCONTINUE = "discontinue"
-    """Stop palbociclib permanently."""
+    """Stop the drug permanently."""
 
 
 class Flag(enum.StrEnum):
     """Something the investigator should see next to the recommendation."""
 
     CONSIDER_DOSE_REDUCTION = "consider_dose_reduction"
-    DAY22_CBC_DUE = "day22_cbc_due"
-    DAY22_CBC_MISSED = "day22_cbc_missed"
+    RECHECK_DUE = "blood_count_recheck_due"
+    RECHECK_MISSED = "blood_count_recheck_missed"
     CBC_NEEDED = "cbc_needed"
     INVESTIGATOR_DECISION = "investigator_decision"
-    NOT_A_LABEL_DAY = "not_a_label_day"
+    APPLIED_BY_ANALOGY = "applied_by_analogy"
     FEBRILE_NEUTROPENIA_AE = "febrile_neutropenia_ae"
     TEMPERATURE_NEEDED = "temperature_needed"
     TREAT_THEN_REASSESS = "treat_then_reassess"
-    STRONG_CYP3A_INHIBITOR = "strong_cyp3a_inhibitor"
-    INHIBITOR_HALF_LIFE_NEEDED = "inhibitor_half_life_needed"
-    TOXICITY_ON_INHIBITOR = "toxicity_on_inhibitor"
-    STRONG_CYP3A_INDUCER = "strong_cyp3a_inducer"
-    MODERATE_CYP3A_INDUCER = "moderate_cyp3a_inducer"
+    INTERACTING_DRUG_DOSE = "interacting_drug_dose"
+    HALF_LIFE_NEEDED = "half_life_needed"
+    TOXICITY_ON_INTERACTING_DRUG = "toxicity_on_interacting_drug"
+    INTERACTING_DRUG_ALERT = "interacting_drug_alert"
     CHILD_PUGH_CHANGED = "child_pugh_changed"
-    CHILD_PUGH_C = "child_pugh_c"
+    HEPATIC_IMPAIRMENT = "hepatic_impairment"
 
 
 class ToxicityCategory(enum.StrEnum):
-    """Which label table applies: Table 2 (haematological) or Table 3 (non-haematological)."""
+    """Which kind of protocol rule applies: haematological or non-haematological."""
 
     HAEMATOLOGICAL = "haematological"
     NON_HAEMATOLOGICAL = "non_haematological"
@@ -90,96 +104,118 @@ class CbcTerm(enum.StrEnum):
 
 
 class Cyp3aEffect(enum.StrEnum):
-    """A co-medication's effect on CYP3A (USPI 7.1-7.2)."""
+    """A co-medication's effect on CYP3A (IBRANCE USPI 2019 sections 7.1-7.2)."""
 
     STRONG_INHIBITOR = "strong_inhibitor"
+    MODERATE_INHIBITOR = "moderate_inhibitor"
     STRONG_INDUCER = "strong_inducer"
     MODERATE_INDUCER = "moderate_inducer"
 
 
-class HoldReason(enum.StrEnum):
-    """Why palbociclib is withheld (the label row that applies)."""
-
-    HAEM_DAY1 = "haematological grade 3 on Day 1"
-    HAEM_GRADE3 = "haematological grade 3 during another hold"
-    HAEM_GRADE4 = "haematological grade 4"
-    HAEM_FEBRILE = "grade 3 neutropenia with fever or infection"
-    NON_HAEMATOLOGICAL = "non-haematological grade >= 3"
-    PNEUMONITIS = "pneumonitis"
-
-    @property
-    def haematological(self) -> bool:
-        """True when recovery is judged on the CBC (grade <= 2)."""
-        return self in (HoldReason.HAEM_DAY1, HoldReason.HAEM_GRADE3, HoldReason.HAEM_GRADE4,
-                        HoldReason.HAEM_FEBRILE)
-
-
-# CTCAE v5.0 haematology cut-offs (ctcae_v5.md section 2): lower edges of grades 2, 3, 4.
-# "< 1.0 - 0.5" means 0.5 <= value < 1.0, so each band includes its lower edge.
-_COUNT_CUTS: dict[CbcTerm, tuple[float, float, float]] = {
-    CbcTerm.NEUTROPHIL: (1.5, 1.0, 0.5),
-    CbcTerm.PLATELET: (75.0, 50.0, 25.0),
-    CbcTerm.WBC: (3.0, 2.0, 1.0),
-    CbcTerm.LYMPHOCYTE: (0.8, 0.5, 0.2),
-}
-_HB_CUTS_G_L = (100.0, 80.0)  # Anemia: grade 2 < 100 - 80 g/L, grade 3 < 80 g/L
-
-
-def _check_grade(grade: int | None, what: str, *, low: int = 0, high: int = 5) -> None:
+def _check_grade(grade: int | None, what: str, *, low: int = 0, high: int = 5) -> Grade | None:
     if grade is None:
-        return
+        return None
     if isinstance(grade, bool) or not isinstance(grade, int) or not low <= grade <= high:
         raise InputError(
             f"{what} was given as grade {grade!r}. CTCAE v5.0 grades are whole numbers "
             f"from {low} to {high}.", field=what, value=grade,
             hint="Enter the CTCAE grade, or the value and let it be graded.")
+    return Grade(grade)
 
 
-def _value_band(term: CbcTerm, value: float) -> tuple[int, int]:
-    """The grades a value allows for ``term``: (lowest, highest)."""
-    if term is CbcTerm.ANEMIA:
-        g2, g3 = _HB_CUTS_G_L
-        # Clinical qualifiers (transfusion indicated, life-threatening) can raise the grade.
-        if value < g3:
-            return 3, 4
-        return (2, 4) if value < g2 else (0, 4)
-    c2, c3, c4 = _COUNT_CUTS[term]
-    if value < c4:
-        return 4, 4
-    if value < c3:
-        return 3, 3
-    if value < c2:
-        return 2, 2
-    return 0, 1
-
-
-_VALUE_FIELDS: dict[CbcTerm, tuple[str, str, str]] = {
+#: Analyte key (docs/clinical.md) of each blood-count term.
+_ANALYTES: Mapping[str, CbcTerm] = MappingProxyType({
+    "neutrophils": CbcTerm.NEUTROPHIL, "platelets": CbcTerm.PLATELET,
+    "hemoglobin": CbcTerm.ANEMIA, "wbc": CbcTerm.WBC, "lymphocytes": CbcTerm.LYMPHOCYTE})
+#: The keyword fields of each term: (grade field, value field, unit of the value).
+_FIELDS: Mapping[CbcTerm, tuple[str, str, str]] = MappingProxyType({
     CbcTerm.NEUTROPHIL: ("anc_grade", "anc_10e9_l", "10^9/L"),
     CbcTerm.PLATELET: ("platelet_grade", "platelets_10e9_l", "10^9/L"),
     CbcTerm.ANEMIA: ("anemia_grade", "hemoglobin_g_l", "g/L"),
     CbcTerm.WBC: ("wbc_grade", "wbc_10e9_l", "10^9/L"),
     CbcTerm.LYMPHOCYTE: ("lymphocyte_grade", "lymphocytes_10e9_l", "10^9/L"),
-}
+})
+#: CTCAE v5.0 term Anemia: grade 3 is also "transfusion indicated" and grade 4 "life-threatening
+#: consequences", so a recorded grade may exceed what the haemoglobin alone shows.
+_GRADE_MAY_EXCEED_VALUE = frozenset({CbcTerm.ANEMIA})
+
+
+def _ctcae_grade(term: CbcTerm, lab: LabResult) -> Grade | None:
+    """The CTCAE v5.0 grade of one lab, from :func:`oncotrial.ctcae.grade_lab`."""
+    return _graded(term.value, lab.value, lab.unit, lab.lln, lab.uln)
+
+
+@lru_cache(maxsize=4096)
+def _graded(term: str, value: float, unit: str, lln: float | None,
+            uln: float | None) -> Grade | None:
+    # Laboratories report counts to a few digits, so the same values recur; grade_lab is pure.
+    graded: object = grade_lab(term, value, unit, lln=lln, uln=uln)
+    grade: Any = getattr(graded, "grade", graded)  # a result with .grade, or the grade itself
+    return None if grade is None else Grade(int(grade))
+
+
+def _value_lab(term: CbcTerm, value: object, collected_on: date) -> LabResult:
+    _, value_field, unit = _FIELDS[term]
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(
+            value) or value < 0:
+        raise ImplausibleValueError(
+            f"{term.value} value {value!r} {unit} is not a possible count. A count is a finite "
+            "number of 0 or more.", field=value_field, value=value,
+            hint=f"Enter the absolute count in {unit}.")
+    return LabResult("", next(a for a, t in _ANALYTES.items() if t is term), float(value), unit,
+                     None, None, collected_on)
+
+
+def _labs_by_term(labs: tuple[LabResult, ...]) -> dict[CbcTerm, LabResult]:
+    out: dict[CbcTerm, LabResult] = {}
+    for lab in labs:
+        term = _ANALYTES.get(analyte_key(lab.analyte))
+        if term is None:
+            raise InputError(
+                f"{lab.analyte} is not a blood-count analyte.", field="labs", value=lab.analyte,
+                hint=f"Give only {', '.join(_ANALYTES)}; BloodCounts.from_labs picks them out.")
+        if term in out:
+            raise InputError(f"{term.value} was given twice.", field="labs", value=lab.analyte,
+                             hint="Give one result per analyte.")
+        out[term] = lab
+    return out
+
+
+def _agree(term: CbcTerm, given: Grade, lab: LabResult, computed: Grade | None) -> None:
+    """Refuse a recorded grade that contradicts the value's CTCAE grade."""
+    low = Grade.G0 if computed is None else computed
+    high = Grade.G1 if computed is None else computed
+    if term in _GRADE_MAY_EXCEED_VALUE:
+        high = Grade.G5
+    if not low <= given <= high:
+        shown = f"{int(low)}" if low == high else f"{int(low)}-{int(high)}"
+        raise InputError(
+            f"{term.value} was entered as grade {int(given)} with a value of {lab.value:g} "
+            f"{lab.unit}. CTCAE v5.0 gives that value grade {shown}.",
+            field=_FIELDS[term][0], value=int(given),
+            hint="Correct the grade or the value; leave the grade empty to derive it.")
 
 
 @dataclass(frozen=True, slots=True)
 class BloodCounts:
-    """The latest complete blood count, as CTCAE v5.0 grades and/or values.
+    """The latest complete blood count: a view over lab results, graded by CTCAE v5.0.
 
-    Values are in 10^9/L for counts (10^3/uL is the same number) and g/L for haemoglobin.
-    When both a grade and a value are given they must agree (a grade may exceed what the
-    haemoglobin shows, since "transfusion indicated" or life-threatening consequences raise
-    the anaemia grade). ``lymphopenia_clinical_event`` marks lymphopenia with a clinical event
-    such as an opportunistic infection; without it the label does not apply its rules to
-    lymphopenia.
+    Build it from stored results with :meth:`from_labs`, or give values (counts in 10^9/L,
+    which is the same number as 10^3/uL; haemoglobin in g/L) and/or grades by keyword. A grade
+    given with a value must agree with the value's CTCAE v5.0 grade (an anaemia grade may be
+    higher: "transfusion indicated" and life-threatening consequences raise it).
+    ``clinical_event`` marks a clinical event, such as an opportunistic infection, with the
+    counts: the terms a protocol counts only with a clinical event (lymphopenia, IBRANCE USPI
+    2019 section 2.2 Table 2 footnote) count then.
 
     Raises:
-        InputError: a grade outside 0-5, or a grade that contradicts the value.
+        InputError: a grade outside 0-5, a grade that contradicts its value, or a term given
+            both as a value and as a lab result.
         ImplausibleValueError: a negative or non-finite count.
 
     >>> cbc = BloodCounts(date(2026, 1, 15), anc_10e9_l=0.8, platelet_grade=1)
     >>> cbc.grade(CbcTerm.NEUTROPHIL), cbc.grade(CbcTerm.PLATELET), cbc.grade(CbcTerm.ANEMIA)
-    (3, 1, None)
+    (<Grade.G3: 3>, <Grade.G1: 1>, None)
     >>> BloodCounts(date(2026, 1, 15), anc_grade=2, anc_10e9_l=0.4)
     Traceback (most recent call last):
     ...
@@ -197,84 +233,141 @@ class BloodCounts:
     hemoglobin_g_l: float | None = None
     wbc_10e9_l: float | None = None
     lymphocytes_10e9_l: float | None = None
-    lymphopenia_clinical_event: bool = False
+    clinical_event: bool = False
+    labs: tuple[LabResult, ...] = ()
+    grades: Mapping[CbcTerm, Grade] = field(init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
-        for term in CbcTerm:
-            grade_field, value_field, unit = _VALUE_FIELDS[term]
-            grade = getattr(self, grade_field)
+        from_labs = _labs_by_term(self.labs)
+        grades: dict[CbcTerm, Grade] = {}
+        for term, (grade_field, value_field, _) in _FIELDS.items():
+            given = _check_grade(getattr(self, grade_field), grade_field,
+                                 high=5 if term in _GRADE_MAY_EXCEED_VALUE else 4)
             value = getattr(self, value_field)
-            _check_grade(grade, grade_field, high=4 if term is not CbcTerm.ANEMIA else 5)
-            if value is None:
-                continue
-            if not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
-                raise ImplausibleValueError(
-                    f"{term.value} value {value!r} {unit} is not a possible count. "
-                    "A count is a finite number of 0 or more.", field=value_field, value=value,
-                    hint=f"Enter the absolute count in {unit}.")
-            low, high = _value_band(term, float(value))
-            if grade is not None and not low <= grade <= high:
+            if value is not None and term in from_labs:
                 raise InputError(
-                    f"{term.value} was entered as grade {grade} with a value of {value} {unit}. "
-                    f"CTCAE v5.0 gives that value grade {low if low == high else f'{low}-{high}'}.",
-                    field=grade_field, value=grade,
-                    hint="Correct the grade or the value; leave the grade empty to derive it.")
+                    f"{term.value} was given both as {value_field} and as a lab result.",
+                    field=value_field, value=value, hint="Give each count once.")
+            lab = from_labs.get(term) or (
+                None if value is None else _value_lab(term, value, self.collected_on))
+            if lab is None:
+                if given is not None:
+                    grades[term] = given
+                continue
+            computed = _ctcae_grade(term, lab)
+            if given is not None:
+                _agree(term, given, lab, computed)
+            grades[term] = given if given is not None else (
+                Grade.G1 if computed is None or computed < Grade.G1 else computed)
+        object.__setattr__(self, "grades", MappingProxyType(grades))
 
-    def grade(self, term: CbcTerm) -> int | None:
-        """The grade for ``term`` as the dosing rules see it, or None when not measured.
+    def grade(self, term: CbcTerm) -> Grade | None:
+        """The grade of ``term`` as the dose rules see it, or None when not measured.
 
-        A given grade wins; otherwise the value's band, taking the worse grade where the value
-        alone cannot decide (0 vs 1 without LLN; 3 vs 4 for anaemia).
+        A given grade wins; otherwise the value's CTCAE v5.0 grade, with grade 0 counted as 1
+        (0 and 1 alike mean "no change" to the rules, and 0 needs the LLN).
         """
-        grade_field, value_field, _ = _VALUE_FIELDS[term]
-        grade: int | None = getattr(self, grade_field)
-        if grade is not None:
-            return grade
-        value = getattr(self, value_field)
-        if value is None:
-            return None
-        low, _ = _value_band(term, float(value))
-        # Grade 0 vs 1 needs the LLN and both mean "no change" here, so take 1; above grade 1
-        # the lowest grade the value proves (anaemia 3 vs 4 depends on clinical consequences).
-        return 1 if low < 2 else low
+        return self.grades.get(term)
+
+    @classmethod
+    def from_labs(cls, labs: Iterable[LabResult], *, clinical_event: bool = False,
+                  ) -> BloodCounts:
+        """The latest complete blood count among a subject's lab results.
+
+        Keeps the results of the latest day on which any blood-count analyte (``neutrophils``,
+        ``platelets``, ``hemoglobin``, ``wbc``, ``lymphocytes`` or an alias of docs/clinical.md)
+        was collected; other analytes are ignored. Units, LLN and ULN come from each result.
+
+        Raises:
+            InputError: no blood-count result, results of two subjects, or two results of one
+                analyte on that day.
+
+        >>> day = date(2026, 1, 19)
+        >>> cbc = BloodCounts.from_labs([
+        ...     LabResult("001", "anc", 800, "/mm3", 2000, 7500, day),
+        ...     LabResult("001", "platelets", 140, "10^9/L", 150, 400, day),
+        ...     LabResult("001", "alt", 30, "U/L", None, 40, day)])
+        >>> cbc.grade(CbcTerm.NEUTROPHIL), cbc.grade(CbcTerm.PLATELET)
+        (<Grade.G3: 3>, <Grade.G1: 1>)
+        """
+        counts = []
+        for lab in labs:
+            key = analyte_key(lab.analyte)
+            if key in _ANALYTES:
+                counts.append((key, lab))
+        if not counts:
+            raise InputError("No blood-count result was given, so there is no blood count.",
+                             field="labs", hint="Pass the ANC, platelets, haemoglobin, WBC or "
+                             "lymphocyte results of the latest blood count.")
+        subjects = sorted({lab.subject_id for _, lab in counts})
+        if len(subjects) > 1:
+            raise InputError(f"The lab results belong to subjects {', '.join(subjects)}. A "
+                             "blood count is one subject's.", field="subject_id",
+                             value=subjects, hint="Pass one subject's results.")
+        latest = max(lab.collected_on for _, lab in counts)
+        chosen: dict[str, LabResult] = {}
+        for key, lab in counts:
+            if lab.collected_on != latest:
+                continue
+            if key in chosen and chosen[key] != lab:
+                raise InputError(
+                    f"Two {key} results were collected on {latest.isoformat()} "
+                    f"({chosen[key].value:g} and {lab.value:g} {lab.unit}).", field="labs",
+                    value=key, hint="Keep the result of the blood count to use.")
+            chosen[key] = lab
+        return cls(latest, clinical_event=clinical_event, labs=tuple(chosen.values()))
 
 
 @dataclass(frozen=True, slots=True)
 class Toxicity:
-    """An open adverse event as the dosing rules need it.
+    """An open adverse event as the dose rules need it.
 
-    ``category`` chooses the label table. ``despite_optimal_treatment`` is the Table 3 condition
-    ("persisting despite optimal medical treatment"); it defaults to True so that an unanswered
-    question leads to the safer hold. ``grade2_acceptable`` records the investigator's judgement
-    that grade 2 is not a safety risk (resume at grade <= 2 instead of <= 1). ``infection``
-    marks an infection (used by the Table 2 fever-or-infection row); ``clinical_event`` marks
-    lymphopenia with a clinical event such as an opportunistic infection.
+    ``category`` chooses the protocol's haematological or non-haematological rules (a
+    blood-count term is haematological whatever the category). ``despite_optimal_treatment``
+    is the condition "persisting despite optimal medical treatment" (IBRANCE USPI 2019 section
+    2.2 Table 3); it defaults to True so that an unanswered question leads to the safer hold.
+    ``investigator_accepts_higher_grade`` records the investigator's judgement that the rule's
+    ``investigator_may_accept_grade`` (grade 2 in the label) is not a safety risk.
+    ``infection`` marks an infection (the fever-or-infection rules); ``clinical_event`` marks
+    a clinical event for the terms counted only with one (lymphopenia).
 
     >>> Toxicity("Diarrhea", 3, ToxicityCategory.NON_HAEMATOLOGICAL).grade
-    3
+    <Grade.G3: 3>
     """
 
     term: str
-    grade: int
+    grade: Grade
     category: ToxicityCategory
     infection: bool = False
     despite_optimal_treatment: bool = True
-    grade2_acceptable: bool = False
+    investigator_accepts_higher_grade: bool = False
     clinical_event: bool = False
 
     def __post_init__(self) -> None:
-        if not self.term.strip():
+        if not isinstance(self.term, str) or not self.term.strip():
             raise InputError("A toxicity was given without a CTCAE term.", field="term",
                              value=self.term, hint="Enter the CTCAE v5.0 term, e.g. 'Diarrhea'.")
-        _check_grade(self.grade, f"{self.term} grade", low=1)
+        grade = _check_grade(self.grade, f"{self.term} grade", low=1)
+        object.__setattr__(self, "grade", grade)
+
+    @classmethod
+    def from_adverse_event(cls, event: AdverseEvent, *, on: date, category: ToxicityCategory,
+                           **judgements: bool) -> Toxicity | None:
+        """The event's toxicity on ``on`` (its grade that day), or None when it is not ongoing.
+
+        ``judgements`` are the keyword flags of :class:`Toxicity` (``infection``,
+        ``despite_optimal_treatment``...), which the AE record does not carry.
+        """
+        grade = event.grade_on(on)
+        return None if grade is None else cls(event.term, grade, category, **judgements)
 
 
 @dataclass(frozen=True, slots=True)
 class Comedication:
-    """A concomitant medication that changes CYP3A activity (USPI 7.1-7.2).
+    """A concomitant medication that changes CYP3A activity (IBRANCE USPI 2019 7.1-7.2).
 
-    ``stopped_on`` is the last day it was taken; ``half_life_hours`` is the inhibitor's own
-    elimination half-life, needed to know when the washout ends.
+    ``stopped_on`` is the last day it was taken; ``half_life_hours`` is the drug's own
+    elimination half-life, needed to know when a washout ends.
 
     >>> Comedication("itraconazole", Cyp3aEffect.STRONG_INHIBITOR, half_life_hours=64).name
     'itraconazole'
@@ -292,38 +385,71 @@ class Comedication:
             raise ImplausibleValueError(
                 f"The half-life of {self.name} was given as {self.half_life_hours} h. "
                 "A half-life is a positive number of hours.", field="half_life_hours",
-                value=self.half_life_hours, hint="Take it from the inhibitor's label.")
+                value=self.half_life_hours, hint="Take it from the drug's label.")
+
+    @classmethod
+    def from_record(cls, med: ConcomitantMedication) -> Comedication | None:
+        """The record as a CYP3A co-medication, or None when it records no CYP3A effect.
+
+        Raises:
+            InputError: ``cyp3a_effect`` is not a known effect.
+        """
+        if not med.cyp3a_effect:
+            return None
+        try:
+            effect = Cyp3aEffect(med.cyp3a_effect)
+        except ValueError:
+            raise InputError(
+                f"{med.name} has CYP3A effect {med.cyp3a_effect!r}, which is not known.",
+                field="cyp3a_effect", value=med.cyp3a_effect,
+                hint=f"Use one of: {', '.join(e.value for e in Cyp3aEffect)}.") from None
+        return cls(med.name, effect, med.stopped_on, med.half_life_hours)
+
+
+@dataclass(frozen=True, slots=True)
+class AwaitedEvent:
+    """An adverse event a hold waits for: resume once its grade is at most ``max_grade``."""
+
+    term: str
+    max_grade: Grade
 
 
 @dataclass(frozen=True, slots=True)
 class Hold:
-    """An ongoing interruption: since when, why, and what recovery means.
+    """An ongoing interruption: since when, which protocol rules, and what recovery means.
 
-    ``awaiting`` lists (term, highest acceptable grade) for non-haematological and pneumonitis
-    holds; haematological holds wait for a CBC with every counted term at grade <= the protocol's
-    resume grade.
+    ``rules`` are the ids of the protocol rules that started or joined the hold.
+    ``blood_count_max_grade`` (haematological holds) asks for a blood count collected since the
+    hold with every counted term at or below it; ``awaiting`` lists the other events and the
+    grade each must reach. ``investigator_restart`` means the protocol leaves the restart to
+    the investigator (:func:`oncotrial.dosing.restart`).
     """
 
     started_on: date
-    reasons: tuple[HoldReason, ...]
+    rules: tuple[str, ...]
     reduce_on_resume: bool
-    awaiting: tuple[tuple[str, int], ...] = ()
+    recheck_within_days: int
+    investigator_restart: bool = False
+    blood_count_max_grade: Grade | None = None
+    awaiting: tuple[AwaitedEvent, ...] = ()
+    prolonged_recovery_days: int | None = None
 
     @property
     def haematological(self) -> bool:
-        """True when a CBC must show recovery before resuming."""
-        return any(r.haematological for r in self.reasons)
+        """True when a blood count must show recovery before resuming."""
+        return self.blood_count_max_grade is not None
 
 
 @dataclass(frozen=True, slots=True)
 class DosingState:
-    """Where a patient is in the dosing rules; :func:`recommend` returns the next one.
+    """Where a subject is in the dose rules; :func:`recommend` returns the next one.
 
     ``level_mg`` is the dose level reached by the toxicity rules; ``dose_mg`` is what is
-    prescribed now, which can be lower while a strong CYP3A inhibitor is taken or after
-    Child-Pugh C (``hepatic_cap_mg``). The counters feed exposure summaries and the
-    "recurrent grade 3 on Day 1" flag. ``last_cbc_on`` is the newest CBC already evaluated, so
-    that an older CBC cannot be acted on twice.
+    prescribed now, which can be lower while an interacting drug is taken or after a hepatic
+    impairment rule (``hepatic_cap_mg``). ``recheck_due_on`` is the date of a mid-cycle
+    blood-count re-check still due. The counters feed exposure summaries and the "recurrent
+    Day-1 hold" flag. ``last_cbc_on`` is the newest blood count already evaluated, so that an
+    older one cannot be acted on twice.
 
     >>> DosingState(level_mg=125).prescribed_mg
     125
@@ -332,11 +458,11 @@ class DosingState:
     level_mg: int
     dose_mg: int | None = None
     hold: Hold | None = None
-    day22_cbc_due_on: date | None = None
-    day1_grade3_holds: int = 0
+    recheck_due_on: date | None = None
+    day1_holds: int = 0
     reductions: int = 0
     holds: int = 0
-    child_pugh_class: str | None = None
+    child_pugh_class: ChildPughClass | None = None
     hepatic_cap_mg: int | None = None
     discontinued: bool = False
     last_cbc_on: date | None = None
@@ -345,3 +471,4 @@ class DosingState:
     def prescribed_mg(self) -> int:
         """The dose to take on a dosing day when not on hold."""
         return self.level_mg if self.dose_mg is None else self.dose_mg
+

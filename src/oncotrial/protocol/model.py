@@ -7,7 +7,7 @@ values in it. Every section records where each of its values came from in ``sour
 ``assumption``     the registry is silent; a default (from the label, a guideline or usual
                    practice) with a one-line reason
 ``clarification``  the registry is wrong or ambiguous; resolved by a protocol note ``PN-xx``
-                   (``shared/domain/protocol_notes.md``) with a one-line reason
+                   (``docs/protocol-notes.md``) with a one-line reason
 
 A section's ``sources`` maps each of its own fields (or ``"*"`` for all the others) to a
 provenance; nested sections carry their own. A field without provenance fails validation.
@@ -17,15 +17,17 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_core import InitErrorDetails
 
 from oncotrial.protocol._problems import closest, problem
 from oncotrial.protocol.rules import Rule
 
 __all__ = [
     "AdverseEventEndpoint",
+    "BloodCountMonitoring",
     "Criteria",
     "Criterion",
     "Design",
@@ -33,6 +35,8 @@ __all__ = [
     "DoseModification",
     "Endpoints",
     "Enrolment",
+    "HepaticImpairmentRule",
+    "InteractingDrugRule",
     "Intervention",
     "OsEndpoint",
     "PfsEndpoint",
@@ -44,6 +48,7 @@ __all__ = [
     "Site",
     "Standards",
     "Study",
+    "ToxicityRule",
     "Visit",
     "VisitWindow",
 ]
@@ -72,7 +77,7 @@ class Provenance(BaseModel):
     def _complete(self) -> Provenance:
         if self.source == "clarification" and not self.ref:
             raise problem("a clarification needs 'ref' (the PN-xx protocol note)",
-                          "Add ref: PN-xx from protocol_notes.md.")
+                          "Add ref: PN-xx from docs/protocol-notes.md.")
         if self.source != "registry" and not (self.reason and self.reason.strip()):
             raise problem(f"an {self.source} needs a one-line 'reason'",
                           "Say in one line why this value was chosen.")
@@ -181,6 +186,30 @@ class Enrolment(Section):
         return self
 
 
+BloodCountTerm = Literal["Neutrophil count decreased", "Platelet count decreased", "Anemia",
+                         "White blood cell decreased", "Lymphocyte count decreased"]
+"""The CTCAE v5.0 terms graded from a complete blood count."""
+
+#: The reasons the dosing engine gives by itself (``dose.discontinue.below_lowest_level``...).
+#: A protocol rule id becomes part of a result code too (``dose.hold.<id>``), so it may not be
+#: one of these.
+RESERVED_RULE_IDS = frozenset({
+    "already_discontinued", "awaiting_recovery", "below_lowest_level", "blood_count_needed",
+    "day_off", "fatal_event", "heme_prolonged_recovery", "investigator_decision",
+    "next_lower_level", "prolonged_recovery", "same_dose", "washout_complete"})
+
+_RULE_ID = r"^[a-z][a-z0-9_]*$"
+
+
+def _report(title: str, problems: list[tuple[tuple[str | int, ...], str, str]],
+            data: object) -> None:
+    """Raise every problem of a dose section at once, each at its own place in the file."""
+    if problems:
+        raise ValidationError.from_exception_data(title, [
+            InitErrorDetails(type=problem(message, hint), loc=loc, input=data)
+            for loc, message, hint in problems])
+
+
 class DoseLevel(BaseModel):
     """One dose level: 0 is the starting dose, -1 the first reduction, and so on."""
 
@@ -210,41 +239,277 @@ class Schedule(Section):
         return self
 
 
+class BloodCountMonitoring(Section):
+    """Blood counts for the dose rules: which CTCAE terms count, and when counts are taken."""
+
+    counted_terms: list[BloodCountTerm] = Field(
+        min_length=1, description="CTCAE terms the haematological rules grade from the CBC.")
+    terms_needing_clinical_event: list[BloodCountTerm] = Field(
+        default_factory=list, description="Counted only with a clinical event (lymphopenia "
+        "with an opportunistic infection, IBRANCE USPI 2019 section 2.2 Table 2 footnote).")
+    day1_max_age_days: int = Field(ge=0, description="Day-1 blood count at most this old.")
+    mid_cycle_day: int = Field(ge=2, description="Cycle day of the mid-cycle blood count.")
+    mid_cycle_cycles: list[int] = Field(default_factory=list,
+                                        description="Cycles with a mid-cycle blood count.")
+    relaxed_after_cycle: int | None = Field(
+        default=None, ge=1, description="After this cycle, Day-1 counts may be spaced out.")
+    relaxed_every_cycles: int = Field(default=1, ge=1, description="Spaced-out interval.")
+    relaxed_max_worst_grade: int = Field(
+        default=2, ge=0, le=4, description="Spacing out needs the worst neutropenia grade of "
+        "the first cycles at or below this.")
+
+    @model_validator(mode="after")
+    def _terms(self) -> BloodCountMonitoring:
+        problems: list[tuple[tuple[str | int, ...], str, str]] = []
+        extra = [t for t in self.terms_needing_clinical_event if t not in self.counted_terms]
+        if extra:
+            problems.append((("terms_needing_clinical_event",),
+                             f"{extra[0]!r} is not one of the counted_terms",
+                             "List it under counted_terms too, or remove it here."))
+        for name in ("counted_terms", "terms_needing_clinical_event"):
+            terms = getattr(self, name)
+            if len(set(terms)) != len(terms):
+                problems.append(((name,), "a term is listed twice", "List each term once."))
+        bad = [c for c in self.mid_cycle_cycles if c < 1]
+        if bad:
+            problems.append((("mid_cycle_cycles",), f"cycle {bad[0]} is not a cycle number",
+                             "Cycles are numbered from 1."))
+        _report("BloodCountMonitoring", problems, self)
+        return self
+
+
+class ToxicityRule(Section):
+    """One dose-modification rule: which adverse events, from which grade, on which days, and
+    what to do (continue with a re-check, hold until recovery, or discontinue).
+
+    A reduction is a hold whose ``resume_dose`` is ``next_lower``; ``investigator`` leaves the
+    restart (whether, and at which dose) to the investigator."""
+
+    id: str = Field(pattern=_RULE_ID, description="Stable id, part of the result code.")
+    category: Literal["haematological", "non_haematological", "listed_terms"]
+    terms: list[str] = Field(default_factory=list, description="CTCAE terms the rule covers.")
+    min_grade: int = Field(ge=1, le=5)
+    max_grade: int | None = Field(default=None, ge=1, le=5)
+    when: Literal["any_day", "day1", "mid_cycle"] = "any_day"
+    cycles: list[int] = Field(default_factory=list,
+                              description="Cycles the rule is written for (others: by analogy).")
+    condition: Literal["none", "fever_or_infection", "despite_optimal_treatment"] = "none"
+    fever_c: float | None = Field(default=None, ge=37.0, le=42.0)
+    action: Literal["continue", "hold", "discontinue"]
+    resume_at_grade: int | None = Field(default=None, ge=0, le=4)
+    investigator_may_accept_grade: int | None = Field(default=None, ge=0, le=4)
+    resume_dose: Literal["same", "next_lower", "investigator"] | None = None
+    recheck_within_days: int | None = Field(default=None, ge=1)
+    recheck_on_day: int | None = Field(default=None, ge=2)
+    prolonged_recovery_days: int | None = Field(default=None, ge=1)
+    flag_recurrence: bool = False
+    citation: str = Field(min_length=1, description="The published rule, e.g. a label table.")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ToxicityRule:
+        _report("ToxicityRule", _toxicity_rule_problems(self), self)
+        return self
+
+    @property
+    def grades(self) -> str:
+        """The grade range in words: ``"grade 3"``, ``"grade >= 3"``, ``"grade 2-3"``."""
+        if self.max_grade == self.min_grade:
+            return f"grade {self.min_grade}"
+        if self.max_grade is None or self.max_grade == 5:
+            return f"grade >= {self.min_grade}"
+        return f"grade {self.min_grade}-{self.max_grade}"
+
+
+def _toxicity_rule_problems(rule: ToxicityRule) -> list[tuple[tuple[str | int, ...], str, str]]:
+    out: list[tuple[tuple[str | int, ...], str, str]] = []
+    if rule.id in RESERVED_RULE_IDS:
+        out.append((("id",), f"{rule.id!r} is a reason the dosing engine gives by itself",
+                    f"Choose another id; reserved: {', '.join(sorted(RESERVED_RULE_IDS))}."))
+    if rule.max_grade is not None and rule.max_grade < rule.min_grade:
+        out.append((("max_grade",), f"max_grade {rule.max_grade} is below min_grade "
+                    f"{rule.min_grade}", "Swap them, or leave max_grade out for 'and above'."))
+    if rule.category == "listed_terms" and not rule.terms:
+        out.append((("terms",), "a listed_terms rule lists no terms",
+                    "List the CTCAE terms it covers, e.g. [Pneumonitis]."))
+    if rule.category == "non_haematological" and rule.terms:
+        out.append((("terms",), "a non_haematological rule covers every non-haematological "
+                    "term", "Remove terms, or make it a listed_terms rule."))
+    bad_terms = [t for t in rule.terms if rule.category == "haematological"
+                 and t not in get_args(BloodCountTerm)]
+    if bad_terms:
+        out.append((("terms",), f"{bad_terms[0]!r} is not graded from a blood count",
+                    f"Use: {', '.join(get_args(BloodCountTerm))}."))
+    if (rule.condition == "fever_or_infection") != (rule.fever_c is not None):
+        out.append((("fever_c",), "fever_c goes with condition fever_or_infection (and only "
+                    "with it)", "Give both, e.g. condition: fever_or_infection, fever_c: 38.5."))
+    if rule.condition == "fever_or_infection" and rule.category != "haematological":
+        out.append((("condition",), "fever_or_infection applies to haematological rules",
+                    "Use it on a haematological rule."))
+    if rule.cycles and rule.when == "any_day":
+        out.append((("cycles",), "cycles need when: day1 or mid_cycle",
+                    "Set when, or remove cycles."))
+    if rule.recheck_on_day is not None and (rule.when != "mid_cycle"
+                                            or rule.action != "continue"):
+        out.append((("recheck_on_day",), "recheck_on_day belongs to a mid_cycle continue rule",
+                    "Remove it, or set when: mid_cycle and action: continue."))
+    out += _hold_field_problems(rule)
+    return out
+
+
+def _hold_field_problems(rule: ToxicityRule) -> list[tuple[tuple[str | int, ...], str, str]]:
+    out: list[tuple[tuple[str | int, ...], str, str]] = []
+    hold_only = ("resume_at_grade", "investigator_may_accept_grade", "resume_dose",
+                 "prolonged_recovery_days")
+    if rule.action != "hold":
+        out += [((name,), f"{name} belongs to a hold rule, not a {rule.action} rule",
+                 "Remove it, or set action: hold.")
+                for name in hold_only if getattr(rule, name) is not None]
+        if rule.flag_recurrence:
+            out.append((("flag_recurrence",), "flag_recurrence belongs to a hold rule",
+                        "Remove it, or set action: hold."))
+        return out
+    out += [((name,), f"a hold rule needs {name}", hint) for name, hint in (
+        ("resume_at_grade", "Give the grade to recover to before resuming, e.g. 2."),
+        ("resume_dose", "Say how to resume: same, next_lower or investigator."),
+        ("recheck_within_days", "Give the days within which to re-check, e.g. 7."),
+    ) if getattr(rule, name) is None]
+    if rule.resume_at_grade is not None and rule.resume_at_grade >= rule.min_grade:
+        out.append((("resume_at_grade",), f"resume_at_grade {rule.resume_at_grade} is not below "
+                    f"min_grade {rule.min_grade}", "Resume only after recovery below the "
+                    "grade that holds."))
+    accept = rule.investigator_may_accept_grade
+    if accept is not None and not (rule.resume_at_grade or 0) <= accept < rule.min_grade:
+        out.append((("investigator_may_accept_grade",), f"investigator_may_accept_grade "
+                    f"{accept} is not between resume_at_grade and min_grade",
+                    "It is the grade the investigator may accept instead, e.g. 2 with "
+                    "resume_at_grade 1."))
+    if rule.flag_recurrence and rule.when != "day1":
+        out.append((("flag_recurrence",), "flag_recurrence is for Day-1 holds",
+                    "Set when: day1, or remove it."))
+    return out
+
+
+class InteractingDrugRule(Section):
+    """A rule for a concomitant drug that changes the study drug's exposure (CYP3A)."""
+
+    id: str = Field(pattern=_RULE_ID, description="Stable id, part of the result code.")
+    effect: Literal["strong_inhibitor", "moderate_inhibitor", "strong_inducer",
+                    "moderate_inducer"]
+    action: Literal["dose_level", "alert", "prohibit", "caution"]
+    dose_mg: float | None = Field(default=None, gt=0)
+    washout_half_lives: float | None = Field(default=None, gt=0)
+    drugs: list[str] = Field(default_factory=list, description="Names checked automatically.")
+    citation: str = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> InteractingDrugRule:
+        problems: list[tuple[tuple[str | int, ...], str, str]] = []
+        if self.id in RESERVED_RULE_IDS:
+            problems.append((("id",), f"{self.id!r} is a reason the dosing engine gives by "
+                             "itself", "Choose another id."))
+        for name, hint in (("dose_mg", "Give the dose level to use with the drug."),
+                           ("washout_half_lives", "Give the half-lives to wait after the drug "
+                            "stops, e.g. 5.")):
+            if (self.action == "dose_level") != (getattr(self, name) is not None):
+                problems.append(((name,), f"{name} goes with action dose_level (and only "
+                                 "with it)", hint))
+        if any(not d.strip() for d in self.drugs):
+            problems.append((("drugs",), "a drug name is empty", "Remove the empty entry."))
+        _report("InteractingDrugRule", problems, self)
+        return self
+
+
+class HepaticImpairmentRule(Section):
+    """What a Child-Pugh class on study triggers (Pugh et al. 1973 classes A, B, C)."""
+
+    id: str = Field(pattern=_RULE_ID, description="Stable id, part of the result code.")
+    child_pugh_class: Literal["A", "B", "C"]
+    action: Literal["lowest_level", "dose_level", "discontinue"]
+    dose_mg: float | None = Field(default=None, gt=0)
+    citation: str = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> HepaticImpairmentRule:
+        problems: list[tuple[tuple[str | int, ...], str, str]] = []
+        if self.id in RESERVED_RULE_IDS:
+            problems.append((("id",), f"{self.id!r} is a reason the dosing engine gives by "
+                             "itself", "Choose another id."))
+        if (self.action == "dose_level") != (self.dose_mg is not None):
+            problems.append((("dose_mg",), "dose_mg goes with action dose_level (and only "
+                             "with it)", "Give the dose level, or change the action."))
+        _report("HepaticImpairmentRule", problems, self)
+        return self
+
+
+_SEVERITY = {"continue": 0, "hold": 1, "discontinue": 2}
+
+
 class DoseModification(Section):
-    """Hold / reduce / discontinue rules (defaults from the drug label)."""
+    """Hold / reduce / discontinue rules in drug-neutral terms (defaults from the drug label).
+
+    ``toxicity_rules`` are matched by category, grade, cycle day and condition; when several
+    match the same event, the strictest action applies (discontinue, hold, continue).
+    """
 
     re_escalation_allowed: bool
     below_lowest_level: Literal["discontinue"] = "discontinue"
-    haematological_day1_hold_min_grade: int = Field(ge=1, le=4)
-    haematological_resume_max_grade: int = Field(ge=0, le=3)
-    haematological_reduce_min_grade: int = Field(ge=1, le=4)
-    recheck_within_days: int = Field(ge=1)
-    day15_cbc_cycles: list[int]
-    day22_recheck_after_day15_grade: int = Field(ge=1, le=4)
-    prolonged_recovery_days: int = Field(ge=1)
-    febrile_neutropenia_fever_c: float = Field(ge=37.0, le=42.0)
-    febrile_neutropenia_min_grade: int = Field(ge=1, le=4)
-    lymphopenia_needs_clinical_event: bool
-    non_haematological_hold_min_grade: int = Field(ge=1, le=4)
-    non_haematological_resume_max_grade: int = Field(ge=0, le=3)
-    pneumonitis_hold_min_grade: int = Field(ge=1, le=5)
-    pneumonitis_discontinue_min_grade: int = Field(ge=1, le=5)
-    strong_cyp3a_inhibitor_dose_mg: float = Field(gt=0)
-    cyp3a_inhibitor_washout_half_lives: float = Field(gt=0)
-    strong_cyp3a_inducer: Literal["alert", "prohibit"]
-    child_pugh_c_action: Literal["reduce_to_lowest", "discontinue"]
-    cbc_max_days_before_day1: int = Field(ge=0)
-    relaxed_cbc_after_cycle: int = Field(ge=1)
-    relaxed_cbc_every_cycles: int = Field(ge=1)
+    blood_counts: BloodCountMonitoring
+    toxicity_rules: list[ToxicityRule] = Field(min_length=1)
+    interacting_drugs: list[InteractingDrugRule] = Field(default_factory=list)
+    hepatic_impairment: list[HepaticImpairmentRule] = Field(default_factory=list)
 
     @model_validator(mode="after")
-    def _pneumonitis(self) -> DoseModification:
-        if self.pneumonitis_hold_min_grade > self.pneumonitis_discontinue_min_grade:
-            raise problem(
-                f"pneumonitis hold grade {self.pneumonitis_hold_min_grade} is above its "
-                f"discontinuation grade {self.pneumonitis_discontinue_min_grade}",
-                "A grade that discontinues must also hold: lower the hold grade.")
+    def _rules(self) -> DoseModification:
+        problems: list[tuple[tuple[str | int, ...], str, str]] = []
+        seen: dict[str, str] = {}
+        for name in ("toxicity_rules", "interacting_drugs", "hepatic_impairment"):
+            for i, rule in enumerate(getattr(self, name)):
+                if rule.id in seen:
+                    problems.append(((name, i, "id"), f"rule id {rule.id!r} is used twice "
+                                     f"(also in {seen[rule.id]})", "Give each rule its own id."))
+                seen.setdefault(rule.id, name)
+        for name, key in (("interacting_drugs", "effect"),
+                          ("hepatic_impairment", "child_pugh_class")):
+            values = [getattr(r, key) for r in getattr(self, name)]
+            problems += [((name, i, key), f"two rules for {key} {v!r}",
+                          "Keep one rule per value.")
+                         for i, v in enumerate(values) if v in values[:i]]
+        counted = set(self.blood_counts.counted_terms)
+        for i, rule in enumerate(self.toxicity_rules):
+            missing = [t for t in rule.terms if rule.category == "haematological"
+                       and t in get_args(BloodCountTerm) and t not in counted]
+            if missing:
+                problems.append((("toxicity_rules", i, "terms"), f"{missing[0]!r} is not one "
+                                 "of blood_counts.counted_terms",
+                                 "Count the term, or remove it from the rule."))
+            shadow = _shadowing_rule(rule, self.toxicity_rules)
+            if shadow is not None:
+                problems.append((("toxicity_rules", i), f"rule {rule.id} never applies: rule "
+                                 f"{shadow.id} ({shadow.action}, {shadow.grades}) covers the "
+                                 f"same events at {rule.grades} with a stricter action",
+                                 "Narrow or reorder the grades so each rule has events of "
+                                 "its own."))
+        _report("DoseModification", problems, self)
         return self
+
+
+def _shadowing_rule(rule: ToxicityRule, rules: list[ToxicityRule]) -> ToxicityRule | None:
+    """A stricter rule that covers every event ``rule`` covers, or None."""
+    for other in rules:
+        if other is rule or _SEVERITY[other.action] <= _SEVERITY[rule.action]:
+            continue
+        same_events = (other.category == rule.category and other.when in ("any_day", rule.when)
+                       and other.condition in ("none", rule.condition)
+                       and _within(rule.terms, other.terms) and _within(rule.cycles, other.cycles))
+        top, other_top = rule.max_grade or 5, other.max_grade or 5
+        if same_events and other.min_grade <= rule.min_grade and top <= other_top:
+            return other
+    return None
+
+
+def _within(narrow: list[Any], wide: list[Any]) -> bool:
+    """True when ``narrow`` is inside ``wide``; an empty list means "all"."""
+    return not wide or (bool(narrow) and set(narrow) <= set(wide))
 
 
 class Intervention(Section):
@@ -260,8 +525,6 @@ class Intervention(Section):
     dose_modification: DoseModification
     excipients: list[str] = Field(default_factory=list)
     contraception_months_after_last_dose: int = Field(ge=0)
-    strong_cyp3a_inhibitors: list[str] = Field(default_factory=list)
-    strong_cyp3a_inducers: list[str] = Field(default_factory=list)
 
     @field_validator("dose_levels")
     @classmethod
@@ -277,24 +540,47 @@ class Intervention(Section):
         return levels
 
     @model_validator(mode="after")
-    def _doses_are_levels(self) -> Intervention:
+    def _doses_and_days(self) -> Intervention:
         allowed = {d.dose_mg for d in self.dose_levels}
         shown = ", ".join(f"{d:g}" for d in sorted(allowed, reverse=True))
+        problems: list[tuple[tuple[str | int, ...], str, str]] = []
         if self.starting_dose_mg != self.dose_levels[0].dose_mg:
-            raise problem(
-                f"starting dose {self.starting_dose_mg:g} mg is not dose level 0 "
-                f"({self.dose_levels[0].dose_mg:g} mg)",
-                f"Use one of the dose levels ({shown} mg) and list the starting dose first.")
-        cyp = self.dose_modification.strong_cyp3a_inhibitor_dose_mg
-        if cyp not in allowed:
-            raise problem(
-                f"strong CYP3A inhibitor dose {cyp:g} mg is not a dose level",
-                f"Use one of the dose levels: {shown} mg.")
+            problems.append((("starting_dose_mg",),
+                             f"starting dose {self.starting_dose_mg:g} mg is not dose level 0 "
+                             f"({self.dose_levels[0].dose_mg:g} mg)",
+                             f"Use one of the dose levels ({shown} mg) and list the starting "
+                             "dose first."))
+        mod = self.dose_modification
+        for name in ("interacting_drugs", "hepatic_impairment"):
+            for i, rule in enumerate(getattr(mod, name)):
+                if rule.dose_mg is not None and rule.dose_mg not in allowed:
+                    problems.append((("dose_modification", name, i, "dose_mg"),
+                                     f"{rule.id} dose {rule.dose_mg:g} mg is not a dose level",
+                                     f"Use one of the dose levels: {shown} mg."))
+        problems += self._day_problems()
+        _report("Intervention", problems, self)
         return self
+
+    def _day_problems(self) -> list[tuple[tuple[str | int, ...], str, str]]:
+        length = self.schedule.cycle_length_days
+        mod = self.dose_modification
+        out: list[tuple[tuple[str | int, ...], str, str]] = []
+        if mod.blood_counts.mid_cycle_day > length:
+            out.append((("dose_modification", "blood_counts", "mid_cycle_day"),
+                        f"day {mod.blood_counts.mid_cycle_day} is after the end of a "
+                        f"{length}-day cycle", "Use a day inside the cycle."))
+        for i, rule in enumerate(mod.toxicity_rules):
+            if rule.recheck_on_day is not None and not (
+                    mod.blood_counts.mid_cycle_day < rule.recheck_on_day <= length):
+                out.append((("dose_modification", "toxicity_rules", i, "recheck_on_day"),
+                            f"re-check day {rule.recheck_on_day} is not between the mid-cycle "
+                            f"count (day {mod.blood_counts.mid_cycle_day}) and the end of the "
+                            f"{length}-day cycle", "Use a later day inside the cycle."))
+        return out
 
     def dose_levels_mg(self) -> list[float]:
         """Doses from the starting dose down: ``[125.0, 100.0, 75.0]``."""
-        return [d.dose_mg for d in self.dose_levels]
+        return [d.dose_mg for d in sorted(self.dose_levels, key=lambda d: -d.level)]
 
 
 class ScreeningWindows(Section):
