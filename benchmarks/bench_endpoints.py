@@ -19,6 +19,7 @@ from oncotrial.endpoints import (
     DiscontinuationLevel,
     DiscontinuationReason,
     DosingRecord,
+    EndpointRules,
     NewTherapy,
     PfsVariant,
     Subject,
@@ -30,7 +31,10 @@ from oncotrial.endpoints import (
     dump_exchange,
     parse_exchange,
 )
-from oncotrial.recist import Response
+from oncotrial.protocol import load_bundled_protocol
+from oncotrial.records import Response
+
+RULES = EndpointRules.from_protocol(load_bundled_protocol())
 
 
 def cohort(n: int, seed: int = 20261031) -> Dataset:
@@ -78,13 +82,14 @@ def main() -> None:
     print(f"{n} synthetic subjects, {len(ds.assessments)} tumour assessments, cut-off {cutoff}")
     groups = timed("group records by subject", n, ds.by_subject)
     assert isinstance(groups, dict)
-    timed("PFS primary", n, lambda: [derive_pfs(s, cutoff=cutoff) for s in groups.values()])
+    timed("PFS primary", n,
+          lambda: [derive_pfs(s, cutoff=cutoff, rules=RULES) for s in groups.values()])
     timed("PFS primary and S1-S4 (5 derivations)", n,
-          lambda: [derive_pfs(s, cutoff=cutoff, variant=v)
+          lambda: [derive_pfs(s, cutoff=cutoff, variant=v, rules=RULES)
                    for s in groups.values() for v in PfsVariant])
-    timed("OS", n, lambda: [derive_os(s, cutoff=cutoff) for s in groups.values()])
+    timed("OS", n, lambda: [derive_os(s, cutoff=cutoff, rules=RULES) for s in groups.values()])
     timed("whole endpoint table (analyze_endpoints)", n,
-          lambda: analyze_endpoints(ds, cutoff=cutoff))
+          lambda: analyze_endpoints(ds, cutoff=cutoff, rules=RULES))
     files = timed("write exchange format (CSV)", n, lambda: dump_exchange(ds))
     timed("read exchange format (CSV)", n, lambda: parse_exchange(files))  # type: ignore[arg-type]
 

@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from oncotrial.endpoints import (
+    NE_CATEGORIES,
     Dataset,
     EndpointAnalysis,
     EndpointRules,
@@ -28,6 +29,7 @@ from oncotrial.endpoints import (
 )
 from oncotrial.errors import InputError
 from oncotrial.protocol import load_bundled_protocol, load_protocol
+from oncotrial.records import months
 
 __all__ = ["register"]
 
@@ -66,6 +68,10 @@ def _months(value: float | None) -> str:
     return "NR" if value is None else f"{value:.1f}"
 
 
+def _days_in_months(value: float | None) -> str:
+    return _months(None if value is None else months(value))
+
+
 def _pct(value: float | None) -> str:
     return "NE" if value is None else f"{100 * value:.1f}"
 
@@ -81,32 +87,17 @@ def _tte_rows(table: Table, s: TimeToEventSummary, population: str) -> None:
                       f"{_pct(lm.lower)}-{_pct(lm.upper)}", f"KM, Greenwood {s.conf_type}")
 
 
-def _print(console: Console, result: EndpointAnalysis, source: str, note: str) -> None:
-    r = result.rules
-    console.print(f"[bold]Endpoints[/bold] of {source} at data cut-off {result.cutoff}{note}")
-    console.print(
-        f"Rules: origin {r.time_origin.value}; imaging every {r.assessment_interval_days} "
-        f"+/- {r.assessment_window_days} days (PFS censored after "
-        f"{r.missed_assessments_for_censoring} missed, > {r.missed_assessment_gap_days} days); "
-        f"confirmation >= {r.confirm_min_days} days; SD >= {r.min_sd_days} days.",
-        highlight=False,
-    )
-    console.print("Analysis sets: " + ", ".join(f"{k} {v}" for k, v in result.set_counts),
-                  highlight=False)
-
+def _endpoint_table(result: EndpointAnalysis, ci_header: str) -> Table:
     table = Table(title="Endpoint table", title_justify="left")
-    ci_header = f"{100 * r.conf_level:g} % CI"
     for col in ("Endpoint", "Population", "N", "Count", "Estimate", ci_header, "Method"):
         table.add_column(col)
     _tte_rows(table, result.pfs, "FAS")
     _tte_rows(table, result.os, "FAS")
-    if result.follow_up is not None:
-        fu = result.follow_up
+    fu = result.follow_up
+    if fu is not None:
         table.add_row("Median follow-up (months)", "FAS", str(result.os.n), "",
-                      _months(None if fu.time is None else fu.time / 30.4375),
-                      f"{_months(None if fu.lower is None else fu.lower / 30.4375)}-"
-                      f"{_months(None if fu.upper is None else fu.upper / 30.4375)}",
-                      "reverse KM")
+                      _days_in_months(fu.time),
+                      f"{_days_in_months(fu.lower)}-{_days_in_months(fu.upper)}", "reverse KM")
     for rate in result.rates:
         est = rate.estimate
         table.add_row(rate.endpoint + " (%)", rate.population, str(rate.n),
@@ -124,29 +115,32 @@ def _print(console: Console, result: EndpointAnalysis, source: str, note: str) -
         table.add_row("Time to response: median (months)", "responders", str(ttr.n), "",
                       _months(ttr.median_months),
                       f"range {_months(ttr.min_months)}-{_months(ttr.max_months)}", "")
-    console.print(table)
+    return table
 
+
+def _sensitivity_table(result: EndpointAnalysis, ci_header: str) -> Table:
     sens = Table(title="PFS sensitivity analyses", title_justify="left")
     for col in ("Analysis", "N", "Events", "Median (months)", ci_header):
         sens.add_column(col)
     for s in (result.pfs, *result.pfs_sensitivity):
         sens.add_row(s.description, str(s.n), str(s.events), _months(s.median_months),
                      f"{_months(s.median_lower_months)}-{_months(s.median_upper_months)}")
-    console.print(sens)
+    return sens
 
+
+def _bor_table(result: EndpointAnalysis) -> Table:
     bor = Table(title="Best overall response (confirmed), response-evaluable set",
                 title_justify="left")
     bor.add_column("BOR")
     bor.add_column("n")
     for code, count in result.bor_distribution:
         bor.add_row(code, str(count))
-    for why, count in result.ne_reasons:
-        bor.add_row(f"  NE: {why}", str(count))
-    console.print(bor)
-    if result.non_measurable_non_cr_non_pd:
-        console.print("Non-measurable disease with BOR NON-CR/NON-PD (not in DCR): "
-                      + ", ".join(result.non_measurable_non_cr_non_pd), highlight=False)
+    for category, count in result.ne_reasons:
+        bor.add_row(f"  NE: {NE_CATEGORIES.get(category, category)}", str(count))
+    return bor
 
+
+def _listing(result: EndpointAnalysis) -> Table:
     listing = Table(title="Subjects", title_justify="left", show_lines=False)
     for col in ("Subject", "Sets", "PFS days", "PFS", "PFS reason", "OS days", "OS", "BOR"):
         listing.add_column(col, overflow="fold")
@@ -156,16 +150,38 @@ def _print(console: Console, result: EndpointAnalysis, source: str, note: str) -
         if subj.pfs is None:
             listing.add_row(subj.subject_id, sets, "", "", subj.sets.reason, "", "", "")
             continue
-        os_ = subj.os
+        os_, row = subj.os, subj.pfs.facts.get("row")
         listing.add_row(
             subj.subject_id, sets, str(subj.pfs.days),
-            f"{'event' if subj.pfs.event else 'censored'} ({subj.pfs.rule.removeprefix('3.1 ')})",
+            f"{'event' if subj.pfs.event else 'censored'} (row {row})",
             subj.pfs.reason,
             "" if os_ is None else str(os_.days),
             "" if os_ is None else ("event" if os_.event else "censored"),
             "" if subj.response is None else subj.response.bor.response.value,
         )
-    console.print(listing)
+    return listing
+
+
+def _print(console: Console, result: EndpointAnalysis, source: str, note: str) -> None:
+    r = result.rules
+    console.print(f"[bold]Endpoints[/bold] of {source} at data cut-off {result.cutoff_on}{note}")
+    console.print(
+        f"Rules: origin {r.time_origin.value}; imaging every {r.assessment_interval_days} "
+        f"+/- {r.assessment_window_days} days (PFS censored after "
+        f"{r.missed_assessments_for_censoring} missed, > {r.missed_assessment_gap_days} days); "
+        f"confirmation >= {r.confirm_min_days} days; SD >= {r.min_sd_days} days.",
+        highlight=False,
+    )
+    console.print("Analysis sets: " + ", ".join(f"{k} {v}" for k, v in result.set_counts),
+                  highlight=False)
+    ci_header = f"{100 * r.conf_level:g} % CI"
+    console.print(_endpoint_table(result, ci_header))
+    console.print(_sensitivity_table(result, ci_header))
+    console.print(_bor_table(result))
+    if result.non_measurable_non_cr_non_pd:
+        console.print("Non-measurable disease with BOR NON-CR/NON-PD (not in DCR): "
+                      + ", ".join(result.non_measurable_non_cr_non_pd), highlight=False)
+    console.print(_listing(result))
 
 
 def analyze(

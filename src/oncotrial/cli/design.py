@@ -7,7 +7,6 @@ is omitted the planned enrolment of the bundled protocol is used (22 for NCT0647
 from __future__ import annotations
 
 import csv
-import dataclasses
 import importlib.util
 import json
 from pathlib import Path
@@ -40,6 +39,7 @@ from oncotrial.design import (
     toxicity_boundaries,
 )
 from oncotrial.errors import OncotrialError
+from oncotrial.records import to_plain
 
 __all__ = ["register"]
 
@@ -381,6 +381,41 @@ def _write_png(rep: DesignReport, path: Path) -> None:
     plt.close(fig)
 
 
+def _print_report(rep: DesignReport, console: Console) -> None:
+    """The design report as Rich tables."""
+    console.print(f"[bold]What n = {rep.n} can show[/bold] (planning scenarios, not efficacy "
+                  "claims; protocol note PN-08)")
+    console.print(f"Exact {rep.conf_level:.0%} Clopper-Pearson intervals for the response rate:")
+    ci = Table()
+    for col in ("responders", "rate", "lower", "upper", "half-width"):
+        ci.add_column(col, justify="right")
+    for row in rep.intervals:
+        ci.add_row(str(row.responders), f"{row.estimate:.1%}", f"{row.lower:.1%}",
+                   f"{row.upper:.1%}", f"{row.half_width:.1%}")
+    console.print(ci)
+    console.print(f"Exact test of ORR <= {rep.orr.p0:g}: call the drug active with "
+                  f"{rep.orr.min_responses} or more responses (exact alpha {rep.orr.alpha:.4f}).")
+    orr = Table()
+    orr.add_column("true ORR", justify="right")
+    orr.add_column("power", justify="right")
+    for point in rep.orr.points:
+        orr.add_row(f"{point.true_rate:.0%}", f"{point.power:.3f}")
+    console.print(orr)
+    console.print(f"Minimum ORR detected with {rep.orr.target_power:.0%} power: "
+                  f"{rep.orr.minimum_detectable_rate:.1%}")
+    console.print(f"One-sample log-rank test of PFS against a historical median of "
+                  f"{rep.pfs_null_median_months:g} months (accrual {rep.accrual_months:g} "
+                  f"months, follow-up {rep.follow_up_months:g} months, Weibull shape "
+                  f"{rep.pfs_shape:g}):")
+    pfs = Table()
+    for col in ("true median", "hazard ratio", "expected events", "power"):
+        pfs.add_column(col, justify="right")
+    for p in rep.pfs:
+        pfs.add_row(f"{p.median_months:.1f}", f"{p.hazard_ratio:.3f}",
+                    f"{p.expected_events:.1f}", f"{p.power:.3f}")
+    console.print(pfs)
+
+
 @design_app.command("report")
 def report(
     n: NOption = None,
@@ -398,6 +433,9 @@ def report(
         float, typer.Option("--follow-up-months", help="Follow-up after the last entry.")
     ] = 6.0,
     shape: Annotated[float, typer.Option("--shape", help="Weibull shape of PFS.")] = 1.0,
+    conf_level: Annotated[
+        float, typer.Option("--conf-level", help="Confidence level of the exact intervals.")
+    ] = 0.95,
     plot_data: Annotated[
         Path | None, typer.Option("--plot-data", help="Write the plot's data to this CSV.")
     ] = None,
@@ -408,7 +446,7 @@ def report(
 ) -> None:
     """What the planned n can show: exact CIs, ORR power and PFS power (PN-08: no hypothesis)."""
     size = _planned_n(n)
-    rep = design_report(size, alpha=alpha, orr_null=orr_null,
+    rep = design_report(size, alpha=alpha, conf_level=conf_level, orr_null=orr_null,
                         pfs_null_median_months=pfs_null_median, pfs_shape=shape,
                         accrual_months=accrual_months, follow_up_months=follow_up_months)
     if plot_data is not None:
@@ -416,43 +454,14 @@ def report(
     if plot is not None:
         _write_png(rep, plot)
     if as_json:
-        doc = dataclasses.asdict(rep)
+        doc = to_plain(rep)
         for row, interval in zip(doc["intervals"], rep.intervals, strict=True):
             row["half_width"] = interval.half_width
         doc["plot_series"] = rep.plot_series()
         typer.echo(json.dumps(doc, indent=2))
         return
     console = _console()
-    console.print(f"[bold]What n = {size} can show[/bold] (planning scenarios, not efficacy "
-                  "claims; protocol note PN-08)")
-    console.print(f"Exact {rep.confidence:.0%} Clopper-Pearson intervals for the response rate:")
-    ci = Table()
-    for col in ("responders", "rate", "lower", "upper", "half-width"):
-        ci.add_column(col, justify="right")
-    for row in rep.intervals:
-        ci.add_row(str(row.responders), f"{row.estimate:.1%}", f"{row.lower:.1%}",
-                   f"{row.upper:.1%}", f"{row.half_width:.1%}")
-    console.print(ci)
-    console.print(f"Exact test of ORR <= {orr_null:g}: call the drug active with "
-                  f"{rep.orr.min_responses} or more responses (exact alpha {rep.orr.alpha:.4f}).")
-    orr = Table()
-    orr.add_column("true ORR", justify="right")
-    orr.add_column("power", justify="right")
-    for point in rep.orr.points:
-        orr.add_row(f"{point.true_rate:.0%}", f"{point.power:.3f}")
-    console.print(orr)
-    console.print(f"Minimum ORR detected with {rep.orr.target_power:.0%} power: "
-                  f"{rep.orr.minimum_detectable_rate:.1%}")
-    console.print(f"One-sample log-rank test of PFS against a historical median of "
-                  f"{pfs_null_median:g} months (accrual {accrual_months:g} months, follow-up "
-                  f"{follow_up_months:g} months, Weibull shape {shape:g}):")
-    pfs = Table()
-    for col in ("true median", "hazard ratio", "expected events", "power"):
-        pfs.add_column(col, justify="right")
-    for p in rep.pfs:
-        pfs.add_row(f"{p.median_months:.1f}", f"{p.hazard_ratio:.3f}",
-                    f"{p.expected_events:.1f}", f"{p.power:.3f}")
-    console.print(pfs)
+    _print_report(rep, console)
     if plot_data is not None:
         console.print(f"Plot data written to {plot_data}")
     if plot is not None:

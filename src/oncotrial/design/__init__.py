@@ -3,7 +3,8 @@
 Pure functions of numbers (numpy and scipy only; no files, clock or settings):
 
 * :mod:`~oncotrial.design.binomial`  single-stage exact binomial design (A'Hern 2001), power
-  of a fixed n, minimum detectable rate, exact Clopper-Pearson intervals;
+  of a fixed n, minimum detectable rate, exact Clopper & Pearson (1934) intervals (computed
+  by :func:`oncotrial.stats.clopper_pearson`, the project's one implementation);
 * :mod:`~oncotrial.design.simon`     Simon (1989) optimal and minimax two-stage designs and the
   admissible designs of Jung et al. (2004), by exact enumeration;
 * :mod:`~oncotrial.design.survival`  one-sample log-rank test sizing and power (Finkelstein et
@@ -15,8 +16,11 @@ Pure functions of numbers (numpy and scipy only; no files, clock or settings):
 * :mod:`~oncotrial.design.simulate`  vectorised, seeded simulation of a monitored trial;
 * :mod:`~oncotrial.design.report`    the design report for a planned n (the bundled trial: 22).
 
-Results are frozen dataclasses with a ``summary()``; bad arguments raise
-:class:`DesignInputError`, and an impossible search raises :class:`DesignNotFoundError`.
+Results are frozen dataclasses of numbers, strings and tuples with a ``summary()``: plain data
+that :func:`oncotrial.records.to_json` / :func:`oncotrial.records.from_json` carry to JSON and
+back. ``alpha`` is always a test's significance level; a confidence level is ``conf_level``.
+Bad arguments raise :class:`DesignInputError` (an :class:`oncotrial.errors.InputError`, so also
+a ValueError), and an impossible search raises :class:`DesignNotFoundError`.
 """
 
 from __future__ import annotations

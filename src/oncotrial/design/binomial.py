@@ -2,8 +2,9 @@
 
 Sources: A'Hern RP. Sample size tables for exact single-stage phase II designs. Statistics in
 Medicine 2001;20:859-866 (the design); Clopper CJ, Pearson ES. Biometrika 1934;26:404-413
-(the exact interval). The test is one-sided: H0 p <= p0 against H1 p >= p1, and the drug is
-declared worth further study when at least ``min_responses`` of ``n`` patients respond.
+(the exact interval, computed by :func:`oncotrial.stats.clopper_pearson`). The test is
+one-sided: H0 p <= p0 against H1 p >= p1, and the drug is declared worth further study when at
+least ``min_responses`` of ``n`` patients respond.
 
 Everything is an exact binomial tail from :mod:`scipy.stats`; no normal approximation.
 """
@@ -22,6 +23,7 @@ from oncotrial.design.errors import (
     check_order,
     check_rate,
 )
+from oncotrial.stats import clopper_pearson
 
 __all__ = [
     "ExactInterval",
@@ -230,25 +232,26 @@ class ExactInterval:
         return (self.upper - self.lower) / 2.0
 
 
-def exact_intervals(n: int, *, confidence: float = 0.95) -> tuple[ExactInterval, ...]:
+def exact_intervals(n: int, *, conf_level: float = 0.95) -> tuple[ExactInterval, ...]:
     """Clopper-Pearson (1934) exact intervals for every possible count 0..n.
 
-    Lower limit: the alpha/2 quantile of Beta(x, n - x + 1) (0 when x = 0); upper limit: the
-    1 - alpha/2 quantile of Beta(x + 1, n - x) (1 when x = n).
+    Each interval is :func:`oncotrial.stats.clopper_pearson` (the one implementation of the
+    project): lower limit the alpha/2 quantile of Beta(x, n - x + 1) (0 when x = 0), upper
+    limit the 1 - alpha/2 quantile of Beta(x + 1, n - x) (1 when x = n), alpha = 1 -
+    ``conf_level``. ``docs/design.md`` lists them for n = 22.
 
-    Written here with scipy rather than imported from ``oncotrial.stats`` so the design package
-    stands alone; ``endpoints.md`` section 5 lists the same intervals for n = 22.
+    Raises:
+        DesignInputError: ``n`` is not a whole number from 1 to 100,000, or ``conf_level`` is
+            not inside (0, 1).
 
     >>> ci = exact_intervals(22)[1]
     >>> round(100 * ci.lower, 1), round(100 * ci.upper, 1)
     (0.1, 22.8)
     """
     n = check_count("n", n, maximum=100000)
-    confidence = check_rate("confidence", confidence)
-    tail = (1.0 - confidence) / 2.0
+    conf_level = check_rate("conf_level", conf_level)
     out = []
     for x in range(n + 1):
-        lower = 0.0 if x == 0 else float(stats.beta.ppf(tail, x, n - x + 1))
-        upper = 1.0 if x == n else float(stats.beta.ppf(1.0 - tail, x + 1, n - x))
+        lower, upper = clopper_pearson(x, n, conf_level=conf_level)
         out.append(ExactInterval(x, n, x / n, lower, upper))
     return tuple(out)

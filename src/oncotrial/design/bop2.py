@@ -102,38 +102,44 @@ def _characteristics(
     return go, en
 
 
-def bop2_design(
-    *,
-    null_response: float,
-    alt_response: float,
-    looks: Sequence[int],
-    alpha: float = 0.1,
-    null_toxicity: float | None = None,
-    alt_toxicity: float | None = None,
-    lambdas: Sequence[float] = _LAMBDAS,
-    gammas: Sequence[float] = _GAMMAS,
-) -> Bop2Design:
-    """Calibrate BOP2-style futility (and toxicity) boundaries; see the module docstring.
+@dataclass(frozen=True, slots=True)
+class _Bop2Problem:
+    """The checked arguments: response rates, toxicity rates (None without toxicity), looks."""
 
-    Args:
-        null_response: response rate not worth pursuing (phi_E).
-        alt_response: response rate worth pursuing.
-        looks: cumulative numbers of evaluated patients at each analysis; the last is N.
-        alpha: largest probability of "go" under the null configurations.
-        null_toxicity: toxicity rate that is unacceptable (phi_T); None for efficacy only.
-        alt_toxicity: toxicity rate expected if the drug is acceptable.
-        lambdas, gammas: the calibration grid.
+    phi_e: float
+    p1: float
+    alpha: float
+    looks: list[int]
+    phi_t: float | None
+    t1: float | None
 
-    Raises:
-        DesignInputError: rates out of order or looks not increasing.
-        DesignNotFoundError: no (lambda, gamma) on the grid keeps the type I error.
 
-    Example, the bundled 22 patients with looks at 10, 16 and 22, ORR 5 % against 25 %:
+def _check_toxicity(null_toxicity: float | None,
+                    alt_toxicity: float | None) -> tuple[float | None, float | None]:
+    if (null_toxicity is None) != (alt_toxicity is None):
+        raise DesignInputError(
+            "Give both null_toxicity and alt_toxicity, or neither.",
+            field="alt_toxicity",
+            hint="null_toxicity is the unacceptable rate; alt_toxicity the expected one.",
+        )
+    if null_toxicity is None or alt_toxicity is None:
+        return None, None
+    phi_t = check_rate("null_toxicity", null_toxicity)
+    t1 = check_rate("alt_toxicity", alt_toxicity)
+    if not t1 < phi_t:
+        raise DesignInputError(
+            f"alt_toxicity was {t1} and null_toxicity {phi_t}; the expected toxicity must "
+            "be below the unacceptable one.",
+            field="alt_toxicity",
+            value=t1,
+            hint="Set alt_toxicity below null_toxicity.",
+        )
+    return phi_t, t1
 
-    >>> d = bop2_design(null_response=0.05, alt_response=0.25, looks=[10, 16, 22])
-    >>> [b.stop_at_or_below for b in d.futility.boundaries], d.type_i_error <= 0.1
-    ([0, 0, 2], True)
-    """
+
+def _check_problem(null_response: float, alt_response: float, looks: Sequence[int],
+                   alpha: float, null_toxicity: float | None,
+                   alt_toxicity: float | None) -> _Bop2Problem:
     phi_e = check_rate("null_response", null_response)
     p1 = check_rate("alt_response", alt_response)
     if not p1 > phi_e:
@@ -152,81 +158,125 @@ def bop2_design(
             value=list(looks),
             hint="For example 10, 16, 22: the last look is the final analysis.",
         )
-    with_tox = null_toxicity is not None
-    if with_tox != (alt_toxicity is not None):
-        raise DesignInputError(
-            "Give both null_toxicity and alt_toxicity, or neither.",
-            field="alt_toxicity",
-            hint="null_toxicity is the unacceptable rate; alt_toxicity the expected one.",
-        )
-    phi_t = t1 = 0.0
-    if with_tox:
-        phi_t = check_rate("null_toxicity", float(null_toxicity or 0.0))
-        t1 = check_rate("alt_toxicity", float(alt_toxicity or 0.0))
-        if not t1 < phi_t:
-            raise DesignInputError(
-                f"alt_toxicity was {t1} and null_toxicity {phi_t}; the expected toxicity must "
-                "be below the unacceptable one.",
-                field="alt_toxicity",
-                value=t1,
-                hint="Set alt_toxicity below null_toxicity.",
-            )
-    n_total = look_list[-1]
-    # Posterior probabilities per look over every count (Beta(phi, 1 - phi) priors).
+    phi_t, t1 = _check_toxicity(null_toxicity, alt_toxicity)
+    return _Bop2Problem(phi_e, p1, alpha, look_list, phi_t, t1)
+
+
+def _posteriors(prob: _Bop2Problem) -> tuple[list[np.ndarray], list[np.ndarray] | None]:
+    """Per look, over every count: Pr(p_E <= phi_E | data) and Pr(p_T > phi_T | data), with
+    Beta(phi, 1 - phi) priors."""
+    phi_e, phi_t = prob.phi_e, prob.phi_t
     post_e = [stats.beta.cdf(phi_e, phi_e + np.arange(m + 1), 1 - phi_e + m - np.arange(m + 1))
-              for m in look_list]
+              for m in prob.looks]
+    if phi_t is None:
+        return post_e, None
     post_t = [stats.beta.sf(phi_t, phi_t + np.arange(m + 1), 1 - phi_t + m - np.arange(m + 1))
-              for m in look_list] if with_tox else []
-    nulls: list[tuple[float, float | None]] = [(phi_e, t1 if with_tox else None)]
-    if with_tox:
-        nulls += [(p1, phi_t), (phi_e, phi_t)]
+              for m in prob.looks]
+    return post_e, post_t
+
+
+def _calibrate(
+    prob: _Bop2Problem, post_e: list[np.ndarray], post_t: list[np.ndarray] | None,
+    lambdas: Sequence[float], gammas: Sequence[float],
+) -> tuple[float, float, float, float, float, float] | None:
+    """The (lambda, gamma) of the grid with the most power whose type I error is at most
+    alpha, with (type I error, power, EN null, EN alternative); None when none qualifies."""
+    looks, n_total = prob.looks, prob.looks[-1]
+    nulls: list[tuple[float, float | None]] = [(prob.phi_e, prob.t1)]
+    if prob.phi_t is not None:
+        nulls += [(prob.p1, prob.phi_t), (prob.phi_e, prob.phi_t)]
     cache: dict[tuple[bytes, bytes], tuple[float, float, float, float]] = {}
     best: tuple[float, float, float, float, float, float] | None = None
-    for lam in lambdas:
-        for gam in gammas:
-            cut = [1.0 - lam * (m / n_total) ** gam for m in look_list]
-            stop_e = [post_e[k] > cut[k] for k in range(len(look_list))]
-            stop_t = [post_t[k] > cut[k] for k in range(len(look_list))] if with_tox else None
-            key = (np.concatenate(stop_e).tobytes(),
-                   np.concatenate(stop_t).tobytes() if stop_t is not None else b"")
-            if key not in cache:
-                type_i = max(_characteristics(look_list, stop_e, stop_t, pe, pt)[0]
-                             for pe, pt in nulls)
-                power, en_alt = _characteristics(look_list, stop_e, stop_t, p1,
-                                                 t1 if with_tox else None)
-                _, en_null = _characteristics(look_list, stop_e, stop_t, phi_e,
-                                              t1 if with_tox else None)
-                cache[key] = (type_i, power, en_null, en_alt)
-            type_i, power, en_null, en_alt = cache[key]
-            if type_i <= alpha + 1e-12 and (best is None or power > best[3] + 1e-12):
-                best = (lam, gam, type_i, power, en_null, en_alt)
+    for lam, gam in itertools.product(lambdas, gammas):
+        cut = [1.0 - lam * (m / n_total) ** gam for m in looks]
+        stop_e = [post_e[k] > cut[k] for k in range(len(looks))]
+        stop_t = None if post_t is None else [post_t[k] > cut[k] for k in range(len(looks))]
+        key = (np.concatenate(stop_e).tobytes(),
+               np.concatenate(stop_t).tobytes() if stop_t is not None else b"")
+        if key not in cache:
+            type_i = max(_characteristics(looks, stop_e, stop_t, pe, pt)[0] for pe, pt in nulls)
+            power, en_alt = _characteristics(looks, stop_e, stop_t, prob.p1, prob.t1)
+            _, en_null = _characteristics(looks, stop_e, stop_t, prob.phi_e, prob.t1)
+            cache[key] = (type_i, power, en_null, en_alt)
+        type_i, power, en_null, en_alt = cache[key]
+        if type_i <= prob.alpha + 1e-12 and (best is None or power > best[3] + 1e-12):
+            best = (lam, gam, type_i, power, en_null, en_alt)
+    return best
+
+
+def _tables(prob: _Bop2Problem, post_e: list[np.ndarray], post_t: list[np.ndarray] | None,
+            lam: float, gam: float) -> tuple[BoundaryTable, BoundaryTable | None]:
+    """The futility (and toxicity) boundary tables of the chosen (lambda, gamma)."""
+    n_total = prob.looks[-1]
+    cut = [1.0 - lam * (m / n_total) ** gam for m in prob.looks]
+    fut_rows = []
+    for k, m in enumerate(prob.looks):
+        stop = np.nonzero(post_e[k] > cut[k])[0]
+        fut_rows.append(Boundary(m, stop_at_or_below=int(stop[-1]) if stop.size else None))
+    futility = BoundaryTable(
+        f"Stop for futility if Pr(response rate <= {prob.phi_e:g} | data) > 1 - {lam:g} "
+        f"(n / {n_total})^{gam:g}, prior Beta({prob.phi_e:g}, {1 - prob.phi_e:g}).",
+        tuple(fut_rows),
+    )
+    if post_t is None or prob.phi_t is None:
+        return futility, None
+    tox_rows = []
+    for k, m in enumerate(prob.looks):
+        stop = np.nonzero(post_t[k] > cut[k])[0]
+        tox_rows.append(Boundary(m, stop_at_or_above=int(stop[0]) if stop.size else None))
+    toxicity = BoundaryTable(
+        f"Stop for toxicity if Pr(toxicity rate > {prob.phi_t:g} | data) > 1 - {lam:g} "
+        f"(n / {n_total})^{gam:g}, prior Beta({prob.phi_t:g}, {1 - prob.phi_t:g}).",
+        tuple(tox_rows),
+    )
+    return futility, toxicity
+
+
+def bop2_design(
+    *,
+    null_response: float,
+    alt_response: float,
+    looks: Sequence[int],
+    alpha: float = 0.1,
+    null_toxicity: float | None = None,
+    alt_toxicity: float | None = None,
+    lambdas: Sequence[float] = _LAMBDAS,
+    gammas: Sequence[float] = _GAMMAS,
+) -> Bop2Design:
+    """Calibrate BOP2-style futility (and toxicity) boundaries; see the module docstring.
+
+    Args:
+        null_response: response rate not worth pursuing (phi_E).
+        alt_response: response rate worth pursuing.
+        looks: cumulative numbers of evaluated patients at each analysis; the last is N.
+        alpha: largest probability of "go" under the null configurations (a significance
+            level, not a confidence level).
+        null_toxicity: toxicity rate that is unacceptable (phi_T); None for efficacy only.
+        alt_toxicity: toxicity rate expected if the drug is acceptable.
+        lambdas, gammas: the calibration grid.
+
+    Raises:
+        DesignInputError: rates out of order or looks not increasing.
+        DesignNotFoundError: no (lambda, gamma) on the grid keeps the type I error.
+
+    Example, the bundled 22 patients with looks at 10, 16 and 22, ORR 5 % against 25 %:
+
+    >>> d = bop2_design(null_response=0.05, alt_response=0.25, looks=[10, 16, 22])
+    >>> [b.stop_at_or_below for b in d.futility.boundaries], d.type_i_error <= 0.1
+    ([0, 0, 2], True)
+    """
+    prob = _check_problem(null_response, alt_response, looks, alpha, null_toxicity,
+                          alt_toxicity)
+    post_e, post_t = _posteriors(prob)
+    best = _calibrate(prob, post_e, post_t, lambdas, gammas)
     if best is None:
         raise DesignNotFoundError(
-            f"No (lambda, gamma) on the grid keeps the type I error at or below {alpha}.",
+            f"No (lambda, gamma) on the grid keeps the type I error at or below {prob.alpha}.",
             field="alpha",
-            value=alpha,
+            value=prob.alpha,
             hint="Allow a larger alpha, add patients, or widen the calibration grid.",
         )
     lam, gam, type_i, power, en_null, en_alt = best
-    cut = [1.0 - lam * (m / n_total) ** gam for m in look_list]
-    fut_rows = []
-    tox_rows = []
-    for k, m in enumerate(look_list):
-        stop = np.nonzero(post_e[k] > cut[k])[0]
-        fut_rows.append(Boundary(m, stop_at_or_below=int(stop[-1]) if stop.size else None))
-        if with_tox:
-            stop_t_k = np.nonzero(post_t[k] > cut[k])[0]
-            tox_rows.append(Boundary(m, stop_at_or_above=int(stop_t_k[0]) if stop_t_k.size
-                                     else None))
-    futility = BoundaryTable(
-        f"Stop for futility if Pr(response rate <= {phi_e:g} | data) > 1 - {lam:g} "
-        f"(n / {n_total})^{gam:g}, prior Beta({phi_e:g}, {1 - phi_e:g}).",
-        tuple(fut_rows),
-    )
-    toxicity = BoundaryTable(
-        f"Stop for toxicity if Pr(toxicity rate > {phi_t:g} | data) > 1 - {lam:g} "
-        f"(n / {n_total})^{gam:g}, prior Beta({phi_t:g}, {1 - phi_t:g}).",
-        tuple(tox_rows),
-    ) if with_tox else None
-    return Bop2Design(lam, gam, tuple(look_list), futility, toxicity, type_i, power, en_null,
+    futility, toxicity = _tables(prob, post_e, post_t, lam, gam)
+    return Bop2Design(lam, gam, tuple(prob.looks), futility, toxicity, type_i, power, en_null,
                       en_alt)

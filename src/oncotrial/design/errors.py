@@ -3,7 +3,7 @@
 Tree (inside the project's tree in :mod:`oncotrial.errors`)::
 
     OncotrialError
-    +-- InputError
+    +-- InputError (ValueError)
     |   +-- DesignInputError        a design argument is out of range (rate, alpha, n ...)
     +-- DesignNotFoundError         no design meets the error rates within the size limit
 

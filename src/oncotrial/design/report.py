@@ -1,16 +1,19 @@
 """What a fixed sample size can show: the design report for a single-arm trial.
 
-The registry gives n = 22 with no hypothesis (protocol note PN-08), so the report does not
-pick one. It states, for the planned n:
+The registry gives n = 22 with no hypothesis (``docs/protocol-notes.md#pn-08``), so the report
+does not pick one. It states, for the planned n:
 
-* the exact (Clopper-Pearson 1934) 95 % interval and its half-width for every possible count;
+* the exact (Clopper & Pearson 1934) interval at ``conf_level`` and its half-width for every
+  possible count;
 * the exact single-stage binomial test of H0 ORR <= ``p0``: the number of responses needed,
   its exact alpha and the power across true ORRs, with the minimum detectable ORR;
 * the power of the one-sample log-rank test (Wu 2015) of PFS against a historical median,
   across true medians, for the stated accrual and follow-up.
 
-The default scenarios come from ``palbociclib_hcc_evidence.md``: later-line HCC placebo arms
-have ORR 0-4 % and median PFS 1.5-1.9 months. They are planning assumptions, not claims.
+The default scenarios come from the placebo arms of later-line HCC trials, which had ORR 0-4 %
+and median PFS 1.5-1.9 months (RESORCE, Bruix et al. Lancet 2017;389:56-66; CELESTIAL,
+Abou-Alfa et al. N Engl J Med 2018;379:54-63; REACH-2, Zhu et al. Lancet Oncol
+2019;20:282-296). They are planning assumptions, not claims.
 The report holds the data behind its plot (:meth:`DesignReport.plot_series`); drawing is left
 to the shell.
 """
@@ -48,7 +51,7 @@ class DesignReport:
 
     n: int
     alpha: float
-    confidence: float
+    conf_level: float
     intervals: tuple[ExactInterval, ...]
     orr: SingleStagePower
     pfs_null_median_months: float
@@ -68,9 +71,10 @@ class DesignReport:
         """The report as plain text."""
         widest = max(self.intervals, key=lambda ci: ci.half_width)
         lines = [
-            f"What n = {self.n} can show (planning scenarios, not efficacy claims; PN-08)",
+            f"What n = {self.n} can show (planning scenarios, not efficacy claims; protocol "
+            "note PN-08)",
             "",
-            f"Exact {self.confidence:.0%} intervals (Clopper-Pearson): half-widths up to "
+            f"Exact {self.conf_level:.0%} intervals (Clopper-Pearson): half-widths up to "
             f"{widest.half_width:.1%} (at {widest.responders}/{self.n}).",
             "responders  rate     interval          half-width",
         ]
@@ -96,10 +100,10 @@ class DesignReport:
 
 
 def design_report(
-    n: int = 22,
+    n: int,
     *,
     alpha: float = 0.05,
-    confidence: float = 0.95,
+    conf_level: float = 0.95,
     orr_null: float = 0.05,
     orr_grid: Sequence[float] = (0.05, 0.10, 0.15, 0.20, 0.25, 0.30, 0.35, 0.40),
     target_power: float = 0.8,
@@ -109,10 +113,12 @@ def design_report(
     accrual_months: float = 12.0,
     follow_up_months: float = 6.0,
 ) -> DesignReport:
-    """Build the design report for a single-arm trial of ``n`` patients.
+    """Build the design report for a single-arm trial of ``n`` patients (the trial's planned
+    enrolment: there is no default trial; the CLI reads it from the protocol).
 
-    Rules: see the module docstring. Medians at or below the historical median are skipped
-    (the one-sided test has no power there by construction).
+    ``alpha`` is the one-sided significance level of the tests; ``conf_level`` the confidence
+    level of the intervals. Rules: see the module docstring. Medians at or below the
+    historical median are skipped (the one-sided test has no power there by construction).
 
     Raises:
         DesignInputError: a rate, count or time is out of range.
@@ -127,7 +133,7 @@ def design_report(
     """
     n = check_count("n", n, maximum=100000)
     alpha = check_rate("alpha", alpha)
-    confidence = check_rate("confidence", confidence)
+    conf_level = check_rate("conf_level", conf_level)
     null = check_positive("pfs_null_median_months", pfs_null_median_months, unit="months")
     orr = single_stage_power(n, orr_null, alpha, true_rates=orr_grid, target_power=target_power)
     pfs = []
@@ -144,8 +150,8 @@ def design_report(
     return DesignReport(
         n=n,
         alpha=alpha,
-        confidence=confidence,
-        intervals=exact_intervals(n, confidence=confidence),
+        conf_level=conf_level,
+        intervals=exact_intervals(n, conf_level=conf_level),
         orr=orr,
         pfs_null_median_months=null,
         pfs_shape=pfs_shape,

@@ -63,10 +63,14 @@ class Scenario:
 
 @dataclass(frozen=True, slots=True)
 class MonitoringPlan:
-    """The rules a simulated trial follows: boundaries, final rule and timing (months)."""
+    """The rules a simulated trial follows: boundaries, final rule and timing (months).
 
-    n_max: int = 22
-    success_min_responses: int = 4
+    ``n_max`` (the planned number of patients) and ``success_min_responses`` (the final rule)
+    have no default: they are the trial's, not the package's.
+    """
+
+    n_max: int
+    success_min_responses: int
     futility: BoundaryTable | None = None
     toxicity: BoundaryTable | None = None
     evaluation_months: float = 2.0
@@ -222,7 +226,8 @@ def simulate_trials(
     Example: 22 patients, true ORR 5 %, success with 4 or more responses, no interim looks;
     the exact probability of success is P(Bin(22, 0.05) >= 4) = 0.0222:
 
-    >>> res = simulate_trials(Scenario(0.05), MonitoringPlan(), n_trials=20000, seed=1)
+    >>> plan = MonitoringPlan(n_max=22, success_min_responses=4)
+    >>> res = simulate_trials(Scenario(0.05), plan, n_trials=20000, seed=1)
     >>> abs(res.prob_success - 0.0222) < 4 * res.monte_carlo_se(0.0222)
     True
     >>> res.expected_n

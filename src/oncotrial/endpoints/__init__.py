@@ -1,13 +1,22 @@
 """Efficacy endpoints of the trial: PFS, OS, ORR, DCR, duration of and time to response.
 
-Derived by the rules of ``endpoints.md`` (US FDA 2018 guidance on cancer trial endpoints for
-the PFS event/censoring table; RECIST 1.1, Eisenhauer et al. 2009, for responses and the date of
-progression) from per-subject records in the exchange format (``docs/exchange-format.md``).
-Every derived value carries the rule that decided it and a sentence saying why.
-Pure functions and frozen dataclasses, no I/O; see ``docs/endpoints.md``.
+Derived by the rules of ``docs/endpoints.md``: the PFS event/censoring table adapted from the
+US FDA guidance "Clinical Trial Endpoints for the Approval of Cancer Drugs and Biologics"
+(December 2018), RECIST 1.1 (Eisenhauer et al. 2009) for responses and the date of
+progression, from per-subject records in the exchange format (``docs/exchange-format.md``).
+The records are the shared ones of :mod:`oncotrial.records` (re-exported here); the protocol
+parameters come in an :class:`EndpointRules`, which every derivation takes explicitly.
+
+Every derived row is plain data: a stable ``code`` (listed with its meaning in
+:data:`RESULT_CODES`), the ``facts`` it used and a ``reason`` sentence. Pure functions and
+frozen dataclasses, no I/O; see ``docs/endpoints.md``.
 """
 
+from collections.abc import Mapping
+from types import MappingProxyType
+
 from oncotrial.endpoints.analysis import (
+    SUMMARY_CODES,
     EndpointAnalysis,
     LandmarkRate,
     RateSummary,
@@ -40,11 +49,17 @@ from oncotrial.endpoints.model import (
     TherapyType,
     TumourAssessment,
 )
-from oncotrial.endpoints.response import ResponseOutcome, derive_response
+from oncotrial.endpoints.response import (
+    NE_CATEGORIES,
+    RESPONSE_CODES,
+    ResponseOutcome,
+    derive_response,
+)
 from oncotrial.endpoints.rules import EndpointRules, TimeOrigin
-from oncotrial.endpoints.sets import AnalysisSets, derive_analysis_sets
+from oncotrial.endpoints.sets import SET_CODES, AnalysisSets, derive_analysis_sets
 from oncotrial.endpoints.survival import (
-    DAYS_PER_MONTH,
+    OS_CODES,
+    PFS_CODES,
     EventKind,
     PfsVariant,
     TimeToEvent,
@@ -54,9 +69,22 @@ from oncotrial.endpoints.survival import (
     last_known_alive,
 )
 
+
+def _result_codes() -> dict[str, str]:
+    pfs = {code: meaning for code, (_, meaning) in PFS_CODES.items()}
+    dor = {"dor." + code.removeprefix("pfs."):
+           f"Duration of response, censored as PFS: {meaning[0].lower()}{meaning[1:]}"
+           for code, meaning in pfs.items()}
+    return {**pfs, **dor, **OS_CODES, **RESPONSE_CODES, **SET_CODES, **SUMMARY_CODES}
+
+
+#: Every code a result of this package can carry (code -> one-sentence meaning).
+RESULT_CODES: Mapping[str, str] = MappingProxyType(_result_codes())
+
 __all__ = [
-    "DAYS_PER_MONTH",
     "DOMAINS",
+    "NE_CATEGORIES",
+    "RESULT_CODES",
     "AnalysisSets",
     "ColumnSpec",
     "Contact",

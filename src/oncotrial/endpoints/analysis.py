@@ -1,34 +1,33 @@
 """The endpoint table of a data set at a data cut-off: every subject's derived values and the
 summary statistics a clinical study report needs.
 
-Sources: ``endpoints.md`` sections 1-7. Kaplan-Meier estimates, quantiles, landmark rates and
-median follow-up come from :mod:`oncotrial.stats` (``kaplan_meier``, ``median_follow_up``,
-Brookmeyer-Crowley intervals with the protocol's transform, log-log by default); rates and
-their exact Clopper-Pearson intervals from :func:`oncotrial.stats.estimate_proportion`.
-Times are counted in days (day 1 = origin) and reported in months (days / 30.4375).
+Sources: ``docs/endpoints.md``. Kaplan-Meier estimates, quantiles, landmark rates and median
+follow-up come from :mod:`oncotrial.stats` (``kaplan_meier``, ``median_follow_up``,
+Brookmeyer & Crowley 1982 intervals with the protocol's transform, log-log by default); rates
+and their exact Clopper & Pearson 1934 intervals from :func:`oncotrial.stats.estimate_proportion`.
+Times are counted in days (day 1 = origin) and reported in months
+(:data:`oncotrial.records.DAYS_PER_MONTH`).
+
+Every row is plain data with a ``code``, its ``facts`` and a ``reason``; the whole
+:class:`EndpointAnalysis` goes to JSON and back with :func:`oncotrial.records.to_json` /
+:func:`oncotrial.records.from_json`.
 """
 
 from __future__ import annotations
 
 import statistics
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from oncotrial.endpoints.model import Dataset
+from oncotrial.endpoints.model import Dataset, SubjectData
 from oncotrial.endpoints.response import ResponseOutcome, derive_response
 from oncotrial.endpoints.rules import EndpointRules
 from oncotrial.endpoints.sets import AnalysisSets, derive_analysis_sets
-from oncotrial.endpoints.survival import (
-    DAYS_PER_MONTH,
-    PfsVariant,
-    TimeToEvent,
-    derive_os,
-    derive_pfs,
-)
-from oncotrial.errors import InputError
-from oncotrial.recist import Response
+from oncotrial.endpoints.survival import PfsVariant, TimeToEvent, derive_os, derive_pfs
+from oncotrial.errors import InputError, UnknownTermError
+from oncotrial.records import DAYS_PER_MONTH, Facts, Response, months, to_plain
 from oncotrial.stats import (
     ProportionEstimate,
     QuantileEstimate,
@@ -38,6 +37,7 @@ from oncotrial.stats import (
 )
 
 __all__ = [
+    "SUMMARY_CODES",
     "EndpointAnalysis",
     "LandmarkRate",
     "RateSummary",
@@ -46,6 +46,33 @@ __all__ = [
     "TimeToResponseSummary",
     "analyze_endpoints",
 ]
+
+#: Kaplan-Meier summaries (``km.<endpoint>.*``) by endpoint label.
+_KM_ENDPOINTS = {"PFS": "pfs", **{f"PFS {v.value}": f"pfs_{v.value.lower()}" for v in PfsVariant
+                                  if v is not PfsVariant.PRIMARY}, "OS": "os", "DoR": "dor"}
+#: Rates (``rate.<rate>.*``) by endpoint label.
+_RATES = {"ORR": "orr", "ORR unconfirmed": "orr_unconfirmed", "DCR": "dcr"}
+
+#: Every code of the summary rows and its meaning.
+SUMMARY_CODES: dict[str, str] = {
+    "subject.endpoints_derived": "In the FAS: PFS (with S1-S4), OS and response derived.",
+    "subject.not_in_fas": "Not in the FAS: only the analysis sets are given.",
+    "landmark.estimated": "Kaplan-Meier survival at the landmark, with its pointwise CI.",
+    "landmark.not_estimable": "Not estimable: the landmark is after the last follow-up.",
+    **{f"km.{slug}.{what}": f"{label}: {meaning}"
+       for label, slug in _KM_ENDPOINTS.items()
+       for what, meaning in (
+           ("median_reached", "Kaplan-Meier median reached, with its Brookmeyer-Crowley CI."),
+           ("median_not_reached", "Kaplan-Meier median not reached (NR)."),
+           ("no_subjects", "no subject to analyse."))},
+    **{f"rate.{slug}.{what}": f"{label}: {meaning}"
+       for label, slug in _RATES.items()
+       for what, meaning in (
+           ("estimated", "rate with its confidence interval (the protocol's ci_method)."),
+           ("not_estimable", "not estimable, the population is empty."))},
+    "ttr.estimated": "Time to response: median and range among confirmed responders.",
+    "ttr.no_responders": "Time to response: no confirmed responder.",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +85,9 @@ class SubjectEndpoints:
     pfs_sensitivity: tuple[TimeToEvent, ...]
     os: TimeToEvent | None
     response: ResponseOutcome | None
+    code: str
+    facts: Facts = field(hash=False)
+    reason: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,14 +100,17 @@ class LandmarkRate:
     lower: float | None
     upper: float | None
     n_risk: int
+    code: str
+    facts: Facts = field(hash=False)
+    reason: str
 
 
 @dataclass(frozen=True, slots=True)
 class TimeToEventSummary:
-    """Kaplan-Meier summary of one time-to-event endpoint (``endpoints.md`` 3.2 and 4).
+    """Kaplan-Meier summary of one time-to-event endpoint (``docs/endpoints.md``).
 
     Medians and quartiles are in months; None means not reached (or no subjects).
-    ``censored_by_rule`` counts censored subjects by the censoring-table row.
+    ``censored_by_code`` counts censored subjects by their code (``pfs.censored.new_therapy``).
     """
 
     endpoint: str
@@ -85,7 +118,7 @@ class TimeToEventSummary:
     n: int
     events: int
     events_by_kind: tuple[tuple[str, int], ...]
-    censored_by_rule: tuple[tuple[str, int], ...]
+    censored_by_code: tuple[tuple[str, int], ...]
     median_months: float | None
     median_lower_months: float | None
     median_upper_months: float | None
@@ -94,17 +127,13 @@ class TimeToEventSummary:
     landmarks: tuple[LandmarkRate, ...]
     conf_type: str
     conf_level: float
+    code: str
+    facts: Facts = field(hash=False)
+    reason: str
 
     def summary(self) -> str:
         """One line: ``PFS: 12 subjects, 4 events; median 5.2 months (95 % CI 1.1-NR)``."""
-        if self.n == 0:
-            return f"{self.endpoint}: no subjects"
-        return (
-            f"{self.endpoint}: {self.n} subjects, {self.events} events; median "
-            f"{_months(self.median_months)} months ({100 * self.conf_level:g} % CI "
-            f"{_months(self.median_lower_months)}-{_months(self.median_upper_months)}, "
-            f"{self.conf_type})"
-        )
+        return f"{self.endpoint}: {self.reason}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,37 +146,42 @@ class RateSummary:
     x: int
     n: int
     estimate: ProportionEstimate | None
+    code: str
+    facts: Facts = field(hash=False)
+    reason: str
 
     def summary(self) -> str:
         """One line: ``ORR (response-evaluable): 3/22 = 13.6 % (95 % CI 2.9-34.9, ...)``."""
-        body = self.estimate.summary() if self.estimate else f"{self.x}/{self.n}: not estimable"
-        return f"{self.endpoint} ({self.population}): {body}"
+        return f"{self.endpoint} ({self.population}): {self.reason}"
 
 
 @dataclass(frozen=True, slots=True)
 class TimeToResponseSummary:
-    """Time to response among confirmed responders (``endpoints.md`` section 7): median and
-    range in months; all None when there is no responder."""
+    """Time to response among confirmed responders (``docs/endpoints.md``): median and range
+    in months; all None when there is no responder."""
 
     n: int
     median_months: float | None
     min_months: float | None
     max_months: float | None
+    code: str
+    facts: Facts = field(hash=False)
+    reason: str
 
     def summary(self) -> str:
         """One line: ``time to response: 3 responders, median 1.9 months (range 1.8-3.7)``."""
-        if not self.n:
-            return "time to response: no responders"
-        noun = "responder" if self.n == 1 else "responders"
-        return (f"time to response: {self.n} {noun}, median {_months(self.median_months)} "
-                f"months (range {_months(self.min_months)}-{_months(self.max_months)})")
+        return f"time to response: {self.reason}"
 
 
 @dataclass(frozen=True, slots=True)
 class EndpointAnalysis:
-    """All endpoints of a data set at a cut-off. See :func:`analyze_endpoints`."""
+    """All endpoints of a data set at a cut-off. See :func:`analyze_endpoints`.
 
-    cutoff: date
+    Plain data: :func:`oncotrial.records.to_json` writes it and
+    :func:`oncotrial.records.from_json` reads it back.
+    """
+
+    cutoff_on: date
     rules: EndpointRules
     subjects: tuple[SubjectEndpoints, ...]
     set_counts: tuple[tuple[str, int], ...]
@@ -164,15 +198,22 @@ class EndpointAnalysis:
 
     def rate(self, endpoint: str, population: str = "response-evaluable") -> RateSummary:
         """The rate named ``endpoint`` ("ORR", "ORR unconfirmed", "DCR") over ``population``
-        ("response-evaluable" or "FAS")."""
+        ("response-evaluable" or "FAS").
+
+        Raises:
+            UnknownTermError: no such rate over that population.
+        """
         for r in self.rates:
             if (r.endpoint, r.population) == (endpoint, population):
                 return r
-        raise KeyError(f"{endpoint} over {population}")
+        known = [f"{r.endpoint} over {r.population}" for r in self.rates]
+        raise UnknownTermError("rate", f"{endpoint} over {population}", known[:3],
+                               message=f"There is no rate {endpoint!r} over {population!r}.",
+                               hint=f"Known rates: {', '.join(known)}.")
 
     def summary(self) -> str:
         """A readable report of the endpoint table."""
-        lines = [f"Endpoints at data cut-off {self.cutoff}"]
+        lines = [f"Endpoints at data cut-off {self.cutoff_on}"]
         lines.append("  analysis sets: " + ", ".join(f"{k} {v}" for k, v in self.set_counts))
         lines.append("  " + self.pfs.summary())
         lines += ["  " + s.summary() for s in self.pfs_sensitivity]
@@ -182,38 +223,34 @@ class EndpointAnalysis:
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain data for JSON: dates as ISO text, enums as their values."""
-        plain = _plain(self)
-        assert isinstance(plain, dict)
+        """Plain data for JSON (:func:`oncotrial.records.to_plain`): dates as ISO text, enums
+        as their values."""
+        plain: dict[str, Any] = to_plain(self)
         return plain
 
 
-def _months(value: float | None) -> str:
+def _months_text(value: float | None) -> str:
     return "NR" if value is None else f"{value:.1f}"
 
 
-def _plain(value: object) -> object:
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, Response):
-        return value.value
-    if isinstance(value, str | int | float | bool) or value is None:
-        return value
-    if isinstance(value, tuple | list):
-        return [_plain(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    slots = getattr(type(value), "__slots__", None)
-    if slots is not None:
-        out = {name: _plain(getattr(value, name)) for name in slots}
-        if isinstance(value, TimeToEvent):
-            out["days"] = value.days
-        return out
-    return str(value)
-
-
 def _to_months(days: float | None) -> float | None:
-    return None if days is None else days / DAYS_PER_MONTH
+    return None if days is None else months(days)
+
+
+def _pct(value: float | None) -> str:
+    return "NA" if value is None else f"{100 * value:.1f} %"
+
+
+def _landmark(km: Any, m: float, conf_level: float) -> LandmarkRate:
+    days = m * DAYS_PER_MONTH
+    at = km.survival_at(days)
+    facts = {"months": m, "days": days, "conf_level": conf_level}
+    if at.estimate is None:
+        return LandmarkRate(m, None, None, None, at.n_risk, "landmark.not_estimable", facts,
+                            f"{m:g} months: not estimable, after the last follow-up")
+    return LandmarkRate(m, at.estimate, at.lower, at.upper, at.n_risk, "landmark.estimated",
+                        facts, f"{m:g} months: {_pct(at.estimate)} ({100 * conf_level:g} % CI "
+                        f"{_pct(at.lower)}-{_pct(at.upper)}), {at.n_risk} at risk")
 
 
 def _summarize_time_to_event(
@@ -229,64 +266,105 @@ def _summarize_time_to_event(
     times to event, in months."""
     events = [r for r in records if r.event]
     kinds = Counter(r.event_kind.value for r in events if r.event_kind is not None)
-    censored = Counter(r.rule for r in records if not r.event)
+    censored = Counter(r.code for r in records if not r.event)
+    slug = _KM_ENDPOINTS[endpoint]
     base: dict[str, Any] = {
         "endpoint": endpoint,
         "description": description,
         "n": len(records),
         "events": len(events),
         "events_by_kind": tuple(sorted(kinds.items())),
-        "censored_by_rule": tuple(sorted(censored.items())),
+        "censored_by_code": tuple(sorted(censored.items())),
         "conf_type": conf_type,
         "conf_level": conf_level,
+        "facts": {"conf_type": conf_type, "conf_level": conf_level},
     }
     if not records:
         return TimeToEventSummary(**base, median_months=None, median_lower_months=None,
                                   median_upper_months=None, q25_months=None, q75_months=None,
-                                  landmarks=())
+                                  landmarks=(), code=f"km.{slug}.no_subjects",
+                                  reason="no subjects")
     km = kaplan_meier([r.days for r in records], [r.event for r in records],
                       conf_type=conf_type, conf_level=conf_level)
     # The median and its CI as R's print(survfit) and SAS report them (not R's quantile(), whose
     # upper limit can differ where the band rises again after crossing 0.5): see statistics.md.
     median_lower, median_upper = km.median_ci
-    rates = []
-    for m in landmarks_months:
-        at = km.survival_at(m * DAYS_PER_MONTH)
-        rates.append(LandmarkRate(m, at.estimate, at.lower, at.upper, at.n_risk))
+    median = _to_months(km.median)
+    lower, upper = _to_months(median_lower), _to_months(median_upper)
+    reached = "median_reached" if median is not None else "median_not_reached"
     return TimeToEventSummary(
         **base,
-        median_months=_to_months(km.median),
-        median_lower_months=_to_months(median_lower),
-        median_upper_months=_to_months(median_upper),
+        median_months=median,
+        median_lower_months=lower,
+        median_upper_months=upper,
         q25_months=_to_months(km.quantile(0.25).time),
         q75_months=_to_months(km.quantile(0.75).time),
-        landmarks=tuple(rates),
+        landmarks=tuple(_landmark(km, m, conf_level) for m in landmarks_months),
+        code=f"km.{slug}.{reached}",
+        reason=(f"{len(records)} subjects, {len(events)} events; median "
+                f"{_months_text(median)} months ({100 * conf_level:g} % CI "
+                f"{_months_text(lower)}-{_months_text(upper)}, {conf_type})"),
     )
 
 
 def _rate(endpoint: str, population: str, hits: list[bool], rules: EndpointRules) -> RateSummary:
     x, n = sum(hits), len(hits)
-    est = (estimate_proportion(x, n, method=rules.ci_method, conf_level=rules.conf_level)
-           if n else None)
-    return RateSummary(endpoint, population, x, n, est)
+    facts = {"ci_method": rules.ci_method, "conf_level": rules.conf_level}
+    slug = _RATES[endpoint]
+    if not n:
+        return RateSummary(endpoint, population, x, n, None, f"rate.{slug}.not_estimable",
+                           facts, f"{x}/{n}: not estimable")
+    est = estimate_proportion(x, n, method=rules.ci_method, conf_level=rules.conf_level)
+    return RateSummary(endpoint, population, x, n, est, f"rate.{slug}.estimated", facts,
+                       est.summary())
 
 
-def analyze_endpoints(
-    dataset: Dataset,
-    *,
-    cutoff: date,
-    rules: EndpointRules = EndpointRules(),  # noqa: B008 - frozen, so a shared default is safe
-) -> EndpointAnalysis:
-    """Derive every endpoint of ``endpoints.md`` for a data set at a data cut-off.
+def _time_to_response(ttr_days: list[int]) -> TimeToResponseSummary:
+    if not ttr_days:
+        return TimeToResponseSummary(0, None, None, None, "ttr.no_responders", {},
+                                     "no responders")
+    ttr_days = sorted(ttr_days)
+    median = months(statistics.median(ttr_days))
+    low, high = months(ttr_days[0]), months(ttr_days[-1])
+    noun = "responder" if len(ttr_days) == 1 else "responders"
+    return TimeToResponseSummary(
+        len(ttr_days), median, low, high, "ttr.estimated",
+        {"min_days": ttr_days[0], "max_days": ttr_days[-1]},
+        f"{len(ttr_days)} {noun}, median {_months_text(median)} months (range "
+        f"{_months_text(low)}-{_months_text(high)})")
 
-    Per subject: analysis sets (section 1), PFS with the 3.1 censoring table and its
-    sensitivity analyses S1-S4, OS (section 4), confirmed and unconfirmed best overall response,
-    ORR/DCR membership, time to and duration of response (sections 5-7), each with its reason.
-    Summaries: Kaplan-Meier median with Brookmeyer-Crowley CI, quartiles and landmark rates
-    (PFS at ``rules.pfs_landmarks_months``, OS at ``rules.os_landmarks_months``), median
-    follow-up by reverse Kaplan-Meier on OS, ORR and DCR with exact CIs over the
-    response-evaluable set (primary, section 5) and over the FAS, unconfirmed ORR, and the BOR
-    distribution with NE reasons.
+
+def _subject_endpoints(sid: str, data: SubjectData, *, cutoff: date,
+                       rules: EndpointRules) -> SubjectEndpoints:
+    sets = derive_analysis_sets(data, cutoff=cutoff)
+    facts = {"cutoff": cutoff}
+    if not sets.fas:
+        return SubjectEndpoints(sid, sets, None, (), None, None, "subject.not_in_fas", facts,
+                                sets.reason)
+    try:
+        pfs = derive_pfs(data, cutoff=cutoff, rules=rules)
+        sensitivity = tuple(derive_pfs(data, cutoff=cutoff, rules=rules, variant=v)
+                            for v in PfsVariant if v is not PfsVariant.PRIMARY)
+        os_ = derive_os(data, cutoff=cutoff, rules=rules)
+        response = derive_response(data, cutoff=cutoff, rules=rules)
+    except InputError as exc:
+        raise InputError(f"Subject {sid}: {exc.message}", field=exc.field,
+                         value=exc.value, hint=exc.hint) from exc
+    return SubjectEndpoints(sid, sets, pfs, sensitivity, os_, response,
+                            "subject.endpoints_derived", facts,
+                            f"{sets.reason}; PFS, OS and response derived")
+
+
+def analyze_endpoints(dataset: Dataset, *, cutoff: date, rules: EndpointRules) -> EndpointAnalysis:
+    """Derive every endpoint of ``docs/endpoints.md`` for a data set at a data cut-off.
+
+    Per subject: analysis sets, PFS with the censoring table and its sensitivity analyses
+    S1-S4, OS, confirmed and unconfirmed best overall response, ORR/DCR membership, time to and
+    duration of response, each with its code and reason. Summaries: Kaplan-Meier median with
+    Brookmeyer-Crowley CI, quartiles and landmark rates (PFS at ``rules.pfs_landmarks_months``,
+    OS at ``rules.os_landmarks_months``), median follow-up by reverse Kaplan-Meier on OS, ORR
+    and DCR with exact CIs over the response-evaluable set (primary) and over the FAS,
+    unconfirmed ORR, and the BOR distribution with NE reasons.
 
     The result does not depend on the order of subjects or records in the data set.
 
@@ -295,10 +373,13 @@ def analyze_endpoints(
             before the first dose); the message names the subject.
 
     Worked example with the bundled example data set (12 fictitious subjects, one per row of
-    the censoring table), cut-off 31 October 2026:
+    the censoring table), cut-off 31 October 2026, rules of the bundled protocol:
 
     >>> from oncotrial.endpoints.exchange import load_example_dataset
-    >>> result = analyze_endpoints(load_example_dataset(), cutoff=date(2026, 10, 31))
+    >>> from oncotrial.protocol import load_bundled_protocol
+    >>> rules = EndpointRules.from_protocol(load_bundled_protocol())
+    >>> result = analyze_endpoints(load_example_dataset(), cutoff=date(2026, 10, 31),
+    ...                            rules=rules)
     >>> dict(result.set_counts)
     {'enrolled': 12, 'FAS': 12, 'response-evaluable': 11, 'safety': 12}
     >>> result.pfs.n, result.pfs.events, dict(result.pfs.events_by_kind)
@@ -308,25 +389,8 @@ def analyze_endpoints(
     >>> print(result.rate("DCR").summary())
     DCR (response-evaluable): 9/11 = 81.8 % (95 % CI 48.2-97.7, Clopper-Pearson exact)
     """
-    per_subject: list[SubjectEndpoints] = []
-    for sid, data in dataset.by_subject().items():
-        sets = derive_analysis_sets(data, cutoff=cutoff)
-        pfs = os_ = response = None
-        sensitivity: tuple[TimeToEvent, ...] = ()
-        if sets.fas:
-            try:
-                pfs = derive_pfs(data, cutoff=cutoff, rules=rules)
-                sensitivity = tuple(
-                    derive_pfs(data, cutoff=cutoff, rules=rules, variant=v)
-                    for v in PfsVariant if v is not PfsVariant.PRIMARY
-                )
-                os_ = derive_os(data, cutoff=cutoff, rules=rules)
-                response = derive_response(data, cutoff=cutoff, rules=rules)
-            except InputError as exc:
-                raise InputError(f"Subject {sid}: {exc.message}", field=exc.field,
-                                 value=exc.value, hint=exc.hint) from exc
-        per_subject.append(SubjectEndpoints(sid, sets, pfs, sensitivity, os_, response))
-
+    per_subject = [_subject_endpoints(sid, data, cutoff=cutoff, rules=rules)
+                   for sid, data in dataset.by_subject().items()]
     fas = [s for s in per_subject if s.sets.fas]
     evaluable = [s for s in fas if s.sets.response_evaluable]
     set_counts = (
@@ -339,11 +403,9 @@ def analyze_endpoints(
     def tte(name: str, description: str, records: list[TimeToEvent],
             landmarks: tuple[float, ...], conf_type: str) -> TimeToEventSummary:
         return _summarize_time_to_event(name, description, records, landmarks_months=landmarks,
-                                       conf_type=conf_type, conf_level=rules.conf_level)
+                                        conf_type=conf_type, conf_level=rules.conf_level)
 
     pfs_records = [s.pfs for s in fas if s.pfs is not None]
-    pfs_summary = tte("PFS", PfsVariant.PRIMARY.description, pfs_records,
-                      rules.pfs_landmarks_months, rules.pfs_conf_type)
     sensitivity_summaries = tuple(
         tte(f"PFS {v.value}", v.description,
             [t for s in fas for t in s.pfs_sensitivity if t.endpoint == f"PFS {v.value}"],
@@ -351,57 +413,44 @@ def analyze_endpoints(
         for v in PfsVariant if v is not PfsVariant.PRIMARY
     )
     os_records = [s.os for s in fas if s.os is not None]
-    os_summary = tte("OS", "death from any cause", os_records, rules.os_landmarks_months,
-                     rules.os_conf_type)
     follow_up = None
     if os_records:
         follow_up = median_follow_up([r.days for r in os_records], [r.event for r in os_records],
                                      conf_type=rules.os_conf_type, conf_level=rules.conf_level)
-    dor_records = [s.response.duration_of_response for s in fas
-                   if s.response is not None and s.response.duration_of_response is not None]
-    dor = tte("DoR", "first CR/PR to progression or death, censored as PFS", dor_records, (),
-              rules.pfs_conf_type)
-
-    ttr_days = sorted(s.response.time_to_response_days for s in fas
-                      if s.response is not None and s.response.time_to_response_days is not None)
-    ttr = TimeToResponseSummary(
-        n=len(ttr_days),
-        median_months=_to_months(statistics.median(ttr_days)) if ttr_days else None,
-        min_months=_to_months(ttr_days[0]) if ttr_days else None,
-        max_months=_to_months(ttr_days[-1]) if ttr_days else None,
-    )
-
-    def outcomes(group: list[SubjectEndpoints]) -> list[ResponseOutcome]:
-        return [s.response for s in group if s.response is not None]
-
+    responses = [s.response for s in fas if s.response is not None]
+    dor_records = [o.duration_of_response for o in responses
+                   if o.duration_of_response is not None]
     rates = []
     for population, group in (("response-evaluable", evaluable), ("FAS", fas)):
-        out = outcomes(group)
+        out = [s.response for s in group if s.response is not None]
         rates.append(_rate("ORR", population, [o.responder for o in out], rules))
         rates.append(_rate("ORR unconfirmed", population,
                            [o.responder_unconfirmed for o in out], rules))
         rates.append(_rate("DCR", population, [o.disease_control for o in out], rules))
 
-    bor_counts = Counter(o.bor.response for o in outcomes(evaluable))
-    ne_counts = Counter(o.ne_category for o in outcomes(evaluable) if o.ne_category)
-    non_measurable = tuple(
-        s.subject_id for s in fas
-        if not s.sets.response_evaluable and s.response is not None
-        and s.response.bor.response is Response.NON_CR_NON_PD
-    )
+    evaluable_out = [s.response for s in evaluable if s.response is not None]
+    bor_counts = Counter(o.bor.response for o in evaluable_out)
+    ne_counts = Counter(o.ne_category for o in evaluable_out if o.ne_category)
     return EndpointAnalysis(
-        cutoff=cutoff,
+        cutoff_on=cutoff,
         rules=rules,
         subjects=tuple(per_subject),
         set_counts=set_counts,
-        pfs=pfs_summary,
+        pfs=tte("PFS", PfsVariant.PRIMARY.description, pfs_records,
+                rules.pfs_landmarks_months, rules.pfs_conf_type),
         pfs_sensitivity=sensitivity_summaries,
-        os=os_summary,
+        os=tte("OS", "death from any cause", os_records, rules.os_landmarks_months,
+               rules.os_conf_type),
         follow_up=follow_up,
-        duration_of_response=dor,
-        time_to_response=ttr,
+        duration_of_response=tte("DoR", "first CR/PR to progression or death, censored as PFS",
+                                 dor_records, (), rules.pfs_conf_type),
+        time_to_response=_time_to_response(
+            [o.time_to_response_days for o in responses if o.time_to_response_days is not None]),
         rates=tuple(rates),
         bor_distribution=tuple((r.value, bor_counts.get(r, 0)) for r in Response),
         ne_reasons=tuple(sorted(ne_counts.items())),
-        non_measurable_non_cr_non_pd=non_measurable,
+        non_measurable_non_cr_non_pd=tuple(
+            s.subject_id for s in fas
+            if not s.sets.response_evaluable and s.response is not None
+            and s.response.bor.response is Response.NON_CR_NON_PD),
     )

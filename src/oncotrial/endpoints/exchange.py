@@ -18,24 +18,25 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
+from functools import partial
 from importlib import resources
 from typing import Any
 
-from oncotrial.endpoints.model import (
+from oncotrial.endpoints.model import Dataset
+from oncotrial.errors import InputError
+from oncotrial.records import (
     Contact,
-    Dataset,
     Death,
     Discontinuation,
     DiscontinuationLevel,
     DiscontinuationReason,
     DosingRecord,
     NewTherapy,
+    Response,
     Subject,
     TherapyType,
     TumourAssessment,
 )
-from oncotrial.errors import InputError
-from oncotrial.recist import Response
 
 __all__ = [
     "DOMAINS",
@@ -195,30 +196,30 @@ def _parse_date(text: str) -> date:
     return date.fromisoformat(text)
 
 
-def _parser(kind: str) -> Callable[[str], object]:
-    if kind == "date":
-        return _parse_date
-    if kind == "number":
-        return float
-    if kind == "bool":
-        def parse_bool(text: str) -> bool:
-            low = text.lower()
-            if low in _TRUE:
-                return True
-            if low in _FALSE:
-                return False
-            raise ValueError(text)
-        return parse_bool
-    if kind.startswith("code: "):
-        codes = kind.removeprefix("code: ").split("|")
+def _parse_bool(text: str) -> bool:
+    low = text.lower()
+    if low in _TRUE:
+        return True
+    if low in _FALSE:
+        return False
+    raise ValueError(text)
 
-        def parse_code(text: str) -> str:
-            for code in codes:
-                if text.upper() == code.upper():
-                    return code
-            raise ValueError(text)
-        return parse_code
-    return str
+
+def _parse_code(codes: tuple[str, ...], text: str) -> str:
+    for code in codes:
+        if text.upper() == code.upper():
+            return code
+    raise ValueError(text)
+
+
+_PARSERS: dict[str, Callable[[str], object]] = {
+    "date": _parse_date, "number": float, "bool": _parse_bool}
+
+
+def _parser(kind: str) -> Callable[[str], object]:
+    if kind.startswith("code: "):
+        return partial(_parse_code, tuple(kind.removeprefix("code: ").split("|")))
+    return _PARSERS.get(kind, str)
 
 
 _HOW = {
@@ -394,7 +395,7 @@ def dump_exchange(dataset: Dataset, *, fmt: str = "csv") -> dict[str, str]:
     ``json``); :func:`parse_exchange` reads them back to an equal data set. Empty domains
     other than ``subjects`` are left out.
 
-    >>> from oncotrial.endpoints.model import Subject
+    >>> from oncotrial.records import Subject
     >>> files = dump_exchange(Dataset((Subject("001", date(2026, 1, 5), True),)))
     >>> print(files["subjects.csv"], end="")
     subject_id,enrolled_on,measurable_disease_at_baseline
@@ -474,8 +475,8 @@ def example_files() -> dict[str, str]:
 
 
 def load_example_dataset() -> Dataset:
-    """The bundled example data set: 12 fictitious subjects, one for each situation of the PFS
-    censoring table in ``endpoints.md`` 3.1.
+    """The bundled example data set: 12 fictitious subjects, one for each row of the PFS
+    censoring table in ``docs/endpoints.md``.
 
     >>> ds = load_example_dataset()
     >>> len(ds.subjects)

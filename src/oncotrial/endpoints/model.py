@@ -1,9 +1,10 @@
-"""Per-subject records that endpoints are derived from.
+"""The per-subject records endpoints are derived from, grouped by subject.
 
-One record type per domain of the exchange format (``docs/exchange-format.md``): subjects,
-dosing, tumour assessments (with their RECIST 1.1 overall time-point responses), deaths, contacts,
-new anticancer therapy and discontinuations. :class:`SubjectData` gathers one subject's records;
-:class:`Dataset` holds a whole trial's.
+The records themselves are the shared ones of :mod:`oncotrial.records` (one type per domain of
+the exchange format, ``docs/exchange-format.md``): subjects, dosing, tumour assessments (with
+their RECIST 1.1 overall time-point responses), deaths, contacts, new anticancer therapy and
+discontinuations. This module adds the two containers endpoints need: :class:`SubjectData`
+gathers one subject's records and :class:`Dataset` holds a whole trial's.
 """
 
 from __future__ import annotations
@@ -11,11 +12,21 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
-from enum import StrEnum
 from itertools import pairwise
 from typing import Protocol, TypeVar
 
-from oncotrial.recist import Response
+from oncotrial.records import (
+    Contact,
+    Death,
+    Discontinuation,
+    DiscontinuationLevel,
+    DiscontinuationReason,
+    DosingRecord,
+    NewTherapy,
+    Subject,
+    TherapyType,
+    TumourAssessment,
+)
 
 __all__ = [
     "Contact",
@@ -31,120 +42,6 @@ __all__ = [
     "TherapyType",
     "TumourAssessment",
 ]
-
-
-class TherapyType(StrEnum):
-    """Kinds of new anticancer therapy that end PFS follow-up (``endpoints.md`` 3.1 row 7)."""
-
-    SYSTEMIC = "systemic"
-    LOCOREGIONAL = "locoregional"
-    SURGERY = "surgery"
-    RADIOTHERAPY = "radiotherapy"
-    OTHER = "other"
-
-
-class DiscontinuationLevel(StrEnum):
-    """Whether the subject stopped the study drug or left the study altogether."""
-
-    TREATMENT = "treatment"
-    STUDY = "study"
-
-
-class DiscontinuationReason(StrEnum):
-    """Why a subject stopped treatment or left the study (``endpoints.md`` 3.1 rows 5, 6, 12)."""
-
-    PROGRESSIVE_DISEASE = "progressive_disease"
-    CLINICAL_PROGRESSION = "clinical_progression"
-    ADVERSE_EVENT = "adverse_event"
-    WITHDRAWAL_OF_CONSENT = "withdrawal_of_consent"
-    LOST_TO_FOLLOW_UP = "lost_to_follow_up"
-    PHYSICIAN_DECISION = "physician_decision"
-    DEATH = "death"
-    COMPLETED = "completed"
-    OTHER = "other"
-
-
-@dataclass(frozen=True, slots=True)
-class Subject:
-    """A registered subject: enrolment date and whether baseline disease was measurable."""
-
-    subject_id: str
-    enrolled_on: date
-    measurable_disease_at_baseline: bool
-
-
-@dataclass(frozen=True, slots=True)
-class DosingRecord:
-    """A stretch of dosing at one daily dose; ``daily_dose_mg`` 0 records a hold."""
-
-    subject_id: str
-    start_on: date
-    end_on: date
-    daily_dose_mg: float
-
-
-@dataclass(frozen=True, slots=True)
-class TumourAssessment:
-    """One tumour assessment and its RECIST 1.1 overall response.
-
-    ``assessed_on`` is the date of the assessment: for a multi-day assessment, the date of the
-    last scan contributing to it (RECIST 1.1 section 9, FDA convention). ``new_lesion_on`` is the
-    date of the scan that first showed a new lesion, when PD is by new lesion. The baseline
-    assessment has ``baseline=True`` and no overall response.
-    """
-
-    subject_id: str
-    assessed_on: date
-    overall_response: Response | None
-    baseline: bool = False
-    new_lesion_on: date | None = None
-    visit: str = ""
-
-    @property
-    def progression_date(self) -> date:
-        """RECIST 1.1 section 9: the earliest of the new-lesion scan and the assessment date."""
-        if self.new_lesion_on is not None and self.new_lesion_on < self.assessed_on:
-            return self.new_lesion_on
-        return self.assessed_on
-
-
-@dataclass(frozen=True, slots=True)
-class Death:
-    """A death from any cause."""
-
-    subject_id: str
-    died_on: date
-    cause: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class Contact:
-    """A dated record of the subject's status: visit, lab, dispensing, AE or survival call."""
-
-    subject_id: str
-    contact_on: date
-    source: str
-    alive: bool = True
-
-
-@dataclass(frozen=True, slots=True)
-class NewTherapy:
-    """A new anticancer therapy started on study."""
-
-    subject_id: str
-    started_on: date
-    therapy_type: TherapyType
-    name: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class Discontinuation:
-    """End of treatment or end of study, with its reason."""
-
-    subject_id: str
-    level: DiscontinuationLevel
-    discontinued_on: date
-    reason: DiscontinuationReason
 
 
 @dataclass(frozen=True, slots=True)

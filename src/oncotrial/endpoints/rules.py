@@ -1,8 +1,13 @@
 """The protocol parameters that endpoint derivation depends on.
 
-Sources: ``endpoints.md`` sections 2-6 and ``protocol_notes.md`` PN-01 to PN-05 (the registry
-record NCT06478927 names none of these numbers, so each default is the platform's recommended
-resolution and is marked there as needing sponsor confirmation).
+Every function of :mod:`oncotrial.endpoints` that needs them takes an :class:`EndpointRules`
+explicitly; there is no built-in trial. Build it from a protocol file with
+:meth:`EndpointRules.from_protocol` (the readings of the bundled NCT06478927 file are
+``docs/protocol-notes.md#pn-01`` to ``#pn-05``), or set the fields by hand.
+
+The fields without a default are the ones only a protocol can set (the time origin, the imaging
+schedule and the minimum duration of stable disease: RECIST 1.1 section 4.4 leaves it to the
+protocol). The others default to the published rule they name.
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Literal
 
-from oncotrial.errors import ConfigurationError
+from oncotrial.errors import InputError
 
 if TYPE_CHECKING:
     from oncotrial.protocol import Protocol
@@ -22,50 +27,57 @@ CiMethod = Literal["clopper-pearson", "wilson", "jeffreys"]
 __all__ = ["EndpointRules", "TimeOrigin"]
 
 
-_DEFAULT_MIN_SD_DAYS = 42
-
-
 class TimeOrigin(StrEnum):
-    """The day a subject's time to event starts (``endpoints.md`` section 2, PN-01)."""
+    """The day a subject's time to event starts (``docs/protocol-notes.md#pn-01``)."""
 
     FIRST_DOSE = "first_dose"
     ENROLMENT = "enrolment"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class EndpointRules:
-    """Protocol parameters for PFS, OS, ORR and DCR.
+    """Protocol parameters for PFS, OS, ORR and DCR (keyword arguments only).
 
-    Defaults are the platform's recommended resolutions of the seed registry text
-    (``protocol_notes.md``): origin = first dose of palbociclib, Cycle 1 Day 1 (PN-01); imaging
-    every 56 days with a window of 7 days from C1D1 (PN-05); confirmation of CR/PR by a second
-    assessment at least 28 days later (PN-03, RECIST 1.1 section 4.6); stable disease counts only
-    when documented at least 42 days after the origin (PN-04, RECIST 1.1 section 4.4); a
-    treatment-emergent window of 30 days after the last dose (``ctcae_v5.md`` section 6).
+    Set by the protocol, no default: ``time_origin`` (a single-arm study has no
+    randomisation date, ``docs/protocol-notes.md#pn-01``), ``assessment_interval_days`` and
+    ``assessment_window_days`` (the imaging schedule, ``#pn-05``) and ``min_sd_days`` (RECIST
+    1.1 section 4.4: the protocol sets the minimum duration of stable disease, ``#pn-04``).
+
+    Defaults, each the published rule: PFS is censored after two or more missed assessments
+    and at new anticancer therapy (FDA 2018 guidance "Clinical Trial Endpoints for the Approval
+    of Cancer Drugs and Biologics", PFS tables; ``docs/endpoints.md`` rows 7 and 10); CR/PR are
+    confirmed by a second assessment at least 28 days later (RECIST 1.1 section 4.6); at most
+    one NE between a response and its confirmation (admiralonco ``max_n_ne = 1``); a
+    treatment-emergent window of 30 days after the last dose; 95 % intervals, exact
+    Clopper-Pearson for rates (Clopper & Pearson 1934) and log-log for Kaplan-Meier (the SAS
+    PROC LIFETEST default).
 
     ``missed_assessment_gap_days`` is the FDA "two or more missed assessments" limit
-    ``2 * I + W`` of ``endpoints.md`` section 3.
+    ``2 * I + W`` (``docs/endpoints.md``, PFS row 10).
 
-    >>> rules = EndpointRules()
-    >>> rules.assessment_interval_days, rules.assessment_window_days
-    (56, 7)
+    Raises:
+        InputError: a value is out of range (a negative interval, a confidence level of 1...).
+
+    >>> rules = EndpointRules(time_origin=TimeOrigin.FIRST_DOSE, assessment_interval_days=56,
+    ...                       assessment_window_days=7, min_sd_days=42)
     >>> rules.missed_assessment_gap_days
     119
-    >>> EndpointRules(assessment_interval_days=0)
+    >>> EndpointRules(time_origin=TimeOrigin.FIRST_DOSE, assessment_interval_days=0,
+    ...               assessment_window_days=7, min_sd_days=42)
     Traceback (most recent call last):
     ...
-    oncotrial.errors.ConfigurationError: The assessment interval is 0 days. ...
+    oncotrial.errors.InputError: The assessment interval is 0 days. ...
     """
 
-    time_origin: TimeOrigin = TimeOrigin.FIRST_DOSE
+    time_origin: TimeOrigin
+    assessment_interval_days: int
+    assessment_window_days: int
+    min_sd_days: int
     sensitivity_time_origin: TimeOrigin = TimeOrigin.ENROLMENT
-    assessment_interval_days: int = 56
-    assessment_window_days: int = 7
     missed_assessments_for_censoring: int = 2
     censor_at_new_therapy: bool = True
     confirmation_required: bool = True
     confirm_min_days: int = 28
-    min_sd_days: int = _DEFAULT_MIN_SD_DAYS
     sd_window_days: int = 0
     max_ne_between: int = 1
     allow_sd_between: bool = False
@@ -98,17 +110,17 @@ class EndpointRules:
              "teae_window_days"),
         ]
         for value, minimum, what, unit, name in checks:
-            if value < minimum:
-                raise ConfigurationError(
+            if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+                raise InputError(
                     f"{what} is {value} {unit}. It must be a whole number, at least {minimum}.",
-                    field=name,
+                    field=f"endpoints.{name}",
                     value=value,
                     hint=f"Set endpoints.{name} in the protocol file.",
                 )
         if not 0.5 <= self.conf_level < 1:
-            raise ConfigurationError(
+            raise InputError(
                 f"The confidence level is {self.conf_level}. It must be at least 0.5 and below 1.",
-                field="conf_level",
+                field="endpoints.conf_level",
                 value=self.conf_level,
                 hint="Use 0.95 for 95 % confidence intervals.",
             )
@@ -116,7 +128,7 @@ class EndpointRules:
     @property
     def missed_assessment_gap_days(self) -> int:
         """``2 * I + W``: beyond this many days after the last adequate assessment, an event
-        counts as "after two or more missed assessments" (``endpoints.md`` section 3).
+        counts as "after two or more missed assessments" (``docs/endpoints.md``, PFS row 10).
         The 2 is ``missed_assessments_for_censoring``."""
         return (self.missed_assessments_for_censoring * self.assessment_interval_days
                 + self.assessment_window_days)
@@ -134,15 +146,21 @@ class EndpointRules:
         ``bor_max_ne_between`` and ``bor_allow_sd_between``. The protocol model guarantees that
         DCR confirms CR/PR as ORR does, so ORR's confirmation settings serve both.
 
+        Raises:
+            InputError: a value the protocol model accepts but endpoint derivation cannot use
+                (for example a confirmation interval of 0 days).
+
         >>> from oncotrial.protocol import load_bundled_protocol
         >>> rules = EndpointRules.from_protocol(load_bundled_protocol())
         >>> rules.time_origin, rules.assessment_interval_days, rules.min_sd_days
         (<TimeOrigin.FIRST_DOSE: 'first_dose'>, 56, 42)
-        >>> rules == EndpointRules()
-        True
         """
         ep = protocol.endpoints
         min_sd = ep.dcr.min_sd_days
+        if min_sd is None:  # pragma: no cover - the protocol model requires it
+            raise InputError("The protocol sets no minimum duration of stable disease.",
+                             field="endpoints.dcr.min_sd_days",
+                             hint="Set endpoints.dcr.min_sd_days (RECIST 1.1 section 4.4).")
         return cls(
             time_origin=TimeOrigin(ep.time_origin),
             sensitivity_time_origin=TimeOrigin(ep.sensitivity_time_origin or "enrolment"),
@@ -156,7 +174,7 @@ class EndpointRules:
             censor_at_new_therapy=ep.pfs.censor_at_new_anticancer_therapy,
             confirmation_required=ep.orr.confirmation_required,
             confirm_min_days=ep.orr.confirmation_min_days,
-            min_sd_days=_DEFAULT_MIN_SD_DAYS if min_sd is None else min_sd,
+            min_sd_days=min_sd,
             teae_window_days=ep.adverse_events.teae_window_days,
             ci_method=ep.orr.ci_method,
             pfs_conf_type=ep.pfs.conf_type,

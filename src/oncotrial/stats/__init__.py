@@ -5,10 +5,17 @@ log-rank test, and exact binomial intervals and tests, each matched to R ``survi
 in ``tests/core/stats``. See ``docs/statistics.md`` for the methods and for how results differ
 from lifelines.
 
+Results are plain data: every result is a frozen dataclass of numbers, strings and enums with a
+``summary()``, which :func:`oncotrial.records.to_json` / :func:`oncotrial.records.from_json`
+carry to JSON and back. The one exception is :class:`KaplanMeier`, a computation object holding
+numpy arrays; its stored form is :meth:`KaplanMeier.curve` (a :class:`SurvivalCurve`).
+Confidence levels are ``conf_level`` everywhere. Bad input raises
+:class:`StatisticsInputError`, an :class:`oncotrial.errors.InputError` (so also a ValueError).
+
 Why not lifelines: its fitters keep results on a mutable object, offer one CI method per
-quantity, and take over a second on a million subjects; here every result is a frozen
-dataclass with a ``summary()``, the CI transform is an argument with R's exact rules, and the
-counting step is O(n) for whole-day times (see ``benchmarks/bench_stats.py``).
+quantity, and take over a second on a million subjects; here the CI transform is an argument
+with R's exact rules, and the counting step is O(n) for whole-day times (see
+``benchmarks/bench_stats.py``).
 """
 
 from oncotrial.stats._data import StatisticsInputError
@@ -29,6 +36,7 @@ from oncotrial.stats.survival import (
     KaplanMeier,
     QuantileEstimate,
     RestrictedMean,
+    SurvivalCurve,
     SurvivalEstimate,
     kaplan_meier,
     median_follow_up,
@@ -45,6 +53,7 @@ __all__ = [
     "QuantileEstimate",
     "RestrictedMean",
     "StatisticsInputError",
+    "SurvivalCurve",
     "SurvivalEstimate",
     "binomial_test",
     "clopper_pearson",

@@ -299,6 +299,39 @@ def _count_whole(
     return counts.reshape(cells, n_groups, 2), origin
 
 
+def _block_keys(
+    block: FloatArray | IntArray, is_float: bool, limit: int, factor: int
+) -> npt.NDArray[np.int64] | None:
+    """Cell keys ``time * factor`` of one block of whole-number times in ``[0, limit]``, or
+    None if a time is fractional, missing, negative or beyond the limit."""
+    if is_float:
+        with np.errstate(invalid="ignore"):
+            key = block.astype(np.int64)
+        if not np.array_equal(key, block):
+            return None
+        low, high = key.min(), key.max()
+    else:
+        low, high = block.min(), block.max()
+    if low < 0 or high > limit:
+        return None
+    if is_float:
+        key *= factor
+        return key
+    return np.multiply(block, factor, dtype=np.int64)
+
+
+def _block_flags(
+    flags: npt.NDArray[Any], unsigned: str | None, flip: bool
+) -> npt.NDArray[Any] | None:
+    """Event flags of one block (swapped when ``flip``), or None if an integer code is not 0
+    or 1. ``unsigned`` is the unsigned view dtype of integer codes, None for booleans."""
+    if unsigned is not None:
+        if flags.view(unsigned).max() > 1:
+            return None
+        return flags ^ 1 if flip else flags
+    return ~flags if flip else flags
+
+
 def _count_whole_unchecked(
     values: FloatArray | IntArray,
     event: npt.NDArray[Any],
@@ -323,37 +356,18 @@ def _count_whole_unchecked(
         with np.errstate(invalid="ignore"):
             if not np.array_equal(head, np.floor(head)):
                 return None  # continuous (or missing) times: not this path
-    codes = event.dtype.kind in "iu"
-    unsigned = event.dtype.str.replace("i", "u")
+    unsigned = event.dtype.str.replace("i", "u") if event.dtype.kind in "iu" else None
     factor = 2 * n_groups
+    codes = group if n_groups > 1 else None
     counts = np.zeros(factor, dtype=np.int64)
     for start in range(0, n, _CHUNK):
         stop = start + _CHUNK
-        block = values[start:stop]
-        if is_float:
-            with np.errstate(invalid="ignore"):
-                key = block.astype(np.int64)
-            if not np.array_equal(key, block):
-                return None
-            low, high = key.min(), key.max()
-        else:
-            low, high = block.min(), block.max()
-        if low < 0 or high > limit:
+        key = _block_keys(values[start:stop], is_float, limit, factor)
+        flags = _block_flags(event[start:stop], unsigned, flip)
+        if key is None or flags is None:
             return None
-        if is_float:
-            key *= factor
-        else:
-            key = np.multiply(block, factor, dtype=np.int64)
-        flags = event[start:stop]
-        if codes:
-            if flags.view(unsigned).max() > 1:
-                return None
-            if flip:
-                flags = flags ^ 1
-        elif flip:
-            flags = ~flags
-        if group is not None and n_groups > 1:
-            key += group[start:stop] << 1
+        if codes is not None:
+            key += codes[start:stop] << 1
         key |= flags
         block_counts = np.bincount(key)
         if block_counts.size > counts.size:

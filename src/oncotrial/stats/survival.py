@@ -49,6 +49,7 @@ __all__ = [
     "KaplanMeier",
     "QuantileEstimate",
     "RestrictedMean",
+    "SurvivalCurve",
     "SurvivalEstimate",
     "kaplan_meier",
     "median_follow_up",
@@ -300,6 +301,35 @@ class RestrictedMean:
         )
 
 
+def _finite_or_none(values: FloatArray) -> tuple[float | None, ...]:
+    return tuple(float(v) if math.isfinite(v) else None for v in values.tolist())
+
+
+@dataclass(frozen=True, slots=True)
+class SurvivalCurve:
+    """A Kaplan-Meier table as plain data: one entry per distinct time, for storage and plots.
+
+    The stored form of a :class:`KaplanMeier` (:meth:`KaplanMeier.curve`), which goes to JSON
+    and back with :func:`oncotrial.records.to_json` / :func:`oncotrial.records.from_json`.
+    ``std_err``, ``lower`` and ``upper`` are None where R reports NA (an undefined limit) or
+    Inf (the Greenwood variance where everyone at risk had the event).
+
+    >>> kaplan_meier([1, 2, 2, 3], [1, 1, 0, 0]).curve().survival
+    (0.75, 0.5, 0.5)
+    """
+
+    time: tuple[float, ...]
+    n_risk: tuple[int, ...]
+    n_event: tuple[int, ...]
+    n_censor: tuple[int, ...]
+    survival: tuple[float, ...]
+    std_err: tuple[float | None, ...]
+    lower: tuple[float | None, ...]
+    upper: tuple[float | None, ...]
+    conf_type: ConfType
+    conf_level: float
+
+
 def _pct(value: float | None) -> str:
     return "NA" if value is None else f"{100 * value:.1f} %"
 
@@ -312,7 +342,13 @@ def _num(value: float | None) -> str:
 class KaplanMeier:
     """A Kaplan-Meier curve: one row per distinct time (event or censoring), frozen.
 
-    Arrays are read-only. ``std_err`` is the Greenwood standard error of S(t) (R's
+    A computation object, not a stored result: it holds read-only numpy arrays (and builds a
+    pandas ``table`` on request) so that quantiles, landmarks and the restricted mean can be
+    computed from it. Its plain-data form, which the store keeps and JSON carries, is
+    :meth:`curve` (a :class:`SurvivalCurve`); the other results (:class:`QuantileEstimate`,
+    :class:`SurvivalEstimate`, :class:`RestrictedMean`) are plain data already.
+
+    ``std_err`` is the Greenwood standard error of S(t) (R's
     ``summary(fit)$std.err``); ``se_log_survival`` is the standard error of log S(t) (R's
     ``fit$std.err``). Build it with :func:`kaplan_meier`.
     """
@@ -354,6 +390,21 @@ class KaplanMeier:
                 "lower": self.lower,
                 "upper": self.upper,
             }
+        )
+
+    def curve(self) -> SurvivalCurve:
+        """The table as plain data (tuples of numbers; None for NA or Inf)."""
+        return SurvivalCurve(
+            time=tuple(self.time.tolist()),
+            n_risk=tuple(int(v) for v in self.n_risk.tolist()),
+            n_event=tuple(int(v) for v in self.n_event.tolist()),
+            n_censor=tuple(int(v) for v in self.n_censor.tolist()),
+            survival=tuple(self.survival.tolist()),
+            std_err=_finite_or_none(self.std_err),
+            lower=_finite_or_none(self.lower),
+            upper=_finite_or_none(self.upper),
+            conf_type=self.conf_type,
+            conf_level=self.conf_level,
         )
 
     def quantile(self, p: float) -> QuantileEstimate:
@@ -535,8 +586,8 @@ def kaplan_meier(
 
     Kaplan EL, Meier P. J Am Stat Assoc 1958;53:457-481; as R ``survival::survfit``
     (version 3.5) with ``conf.type`` = ``conf_type``. Default CI scale: log-log, as SAS PROC
-    LIFETEST and the trial's endpoints specification (section 3, "Analysis"); pass
-    ``conf_type="log"`` for R's default.
+    LIFETEST and ``docs/endpoints.md`` (PFS reporting); pass ``conf_type="log"`` for R's
+    default.
 
     Args:
         time: time from the origin to the event or censoring, one per subject, >= 0
@@ -575,8 +626,8 @@ def median_follow_up(
 ) -> QuantileEstimate:
     """Median follow-up by the reverse Kaplan-Meier method, with its CI.
 
-    Schemper M, Smith TL. Control Clin Trials 1996;17:343-346; endpoints specification
-    section 3 ("Median follow-up by the reverse Kaplan-Meier method").
+    Schemper M, Smith TL. Control Clin Trials 1996;17:343-346 (``docs/endpoints.md``, overall
+    survival: median follow-up by the reverse Kaplan-Meier method).
     The censoring indicator is reversed (censored subjects become the "events", events are
     censored) and the median of that curve is the median potential follow-up; equal to R
     ``survfit(Surv(time, 1 - status) ~ 1)``.

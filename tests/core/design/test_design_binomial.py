@@ -1,8 +1,8 @@
 """Single-stage exact binomial designs and exact intervals, checked against scipy.stats.
 
 Expected values come from scipy's binomial functions (``scipy.stats.binom``,
-``scipy.stats.binomtest``) and from the Clopper-Pearson examples for n = 22 listed in
-``shared/domain/endpoints.md`` section 5-6; never from the module itself.
+``scipy.stats.binomtest``) and from the Clopper & Pearson (1934) examples for n = 22 listed in
+``docs/endpoints.md``; never from the module itself.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from oncotrial.design import (
     single_stage_binomial,
     single_stage_power,
 )
+from oncotrial.stats import clopper_pearson
 
 DESIGN_CASES = [  # p0, p1, alpha, beta
     (0.05, 0.25, 0.05, 0.20),
@@ -76,7 +77,7 @@ def test_minimum_detectable_rate_reaches_the_power_exactly(n: int, r: int, power
     assert stats.binom.sf(r - 1, n, rate - 1e-4) < power
 
 
-# endpoints.md section 5-6: exact Clopper-Pearson 95 % CIs for n = 22, in per cent.
+# Exact Clopper & Pearson (1934) 95 % CIs for n = 22, in per cent (docs/endpoints.md).
 ENDPOINTS_MD_CIS = [
     (0, 0.0, 15.4),
     (1, 0.1, 22.8),
@@ -90,7 +91,7 @@ ENDPOINTS_MD_CIS = [
 
 @pytest.mark.parametrize(("x", "lower", "upper"), ENDPOINTS_MD_CIS)
 def test_exact_intervals_match_endpoints_md_examples(x: int, lower: float, upper: float) -> None:
-    """Clopper-Pearson limits for x/22 match endpoints.md to the printed 0.1 %."""
+    """Clopper-Pearson limits for x/22 match docs/endpoints.md to the printed 0.1 %."""
     ci = exact_intervals(22)[x]
     assert round(100 * ci.lower, 1) == lower
     assert round(100 * ci.upper, 1) == upper
@@ -106,6 +107,25 @@ def test_exact_intervals_agree_with_scipy_binomtest(n: int, data: st.DataObject)
     assert ci.lower == pytest.approx(ref.low, abs=1e-9)
     assert ci.upper == pytest.approx(ref.high, abs=1e-9)
     assert ci.lower <= ci.estimate <= ci.upper
+
+
+@given(n=st.integers(1, 60), level=st.sampled_from([0.8, 0.9, 0.95, 0.99]), data=st.data())
+def test_exact_intervals_are_the_one_clopper_pearson(n: int, level: float,
+                                                     data: st.DataObject) -> None:
+    """One implementation of Clopper-Pearson (issue 10): the design's intervals are exactly
+    oncotrial.stats.clopper_pearson at the same conf_level, limit for limit."""
+    x = data.draw(st.integers(0, n))
+    ci = exact_intervals(n, conf_level=level)[x]
+    assert (ci.lower, ci.upper) == clopper_pearson(x, n, conf_level=level)
+
+
+def test_exact_intervals_take_conf_level() -> None:
+    """0/22 at 90 %: the upper limit is 1 - 0.05 ** (1 / 22) (Clopper & Pearson 1934, x = 0),
+    and a level outside (0, 1) is refused naming conf_level."""
+    assert exact_intervals(22, conf_level=0.9)[0].upper == pytest.approx(1 - 0.05 ** (1 / 22))
+    with pytest.raises(DesignInputError) as info:
+        exact_intervals(22, conf_level=95)
+    assert info.value.field == "conf_level"
 
 
 def test_single_stage_errors_are_fixable_messages() -> None:

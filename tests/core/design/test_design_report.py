@@ -1,4 +1,5 @@
-"""The design report for the bundled trial's n = 22 (PN-08: no hypothesis is imposed)."""
+"""The design report for the bundled trial's n = 22 (docs/protocol-notes.md#pn-08: no hypothesis
+is imposed)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ def test_report_states_exact_intervals_and_orr_power_for_22() -> None:
     """Intervals for 0..22 responders; the ORR rule and powers agree with scipy."""
     rep = design_report(22)
     assert len(rep.intervals) == 23
-    assert round(100 * rep.intervals[0].upper, 1) == 15.4  # endpoints.md section 5
+    # 0/22: upper limit 1 - 0.025 ** (1 / 22) = 15.4 % (Clopper & Pearson 1934)
+    assert round(100 * rep.intervals[0].upper, 1) == 15.4
+    assert rep.conf_level == 0.95
     assert rep.orr.min_responses == 4
     for point in rep.orr.points:
         assert point.power == pytest.approx(stats.binom.sf(3, 22, point.true_rate), abs=1e-12)

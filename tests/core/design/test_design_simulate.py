@@ -20,6 +20,8 @@ from oncotrial.design import (
     toxicity_boundaries,
 )
 
+# The bundled trial's plan without looks: 22 patients, success with 4 or more responses.
+PLAN = MonitoringPlan(n_max=22, success_min_responses=4)
 
 def _within(sim: float, exact: float, n_trials: int) -> bool:
     return abs(sim - exact) <= 4 * math.sqrt(exact * (1 - exact) / n_trials) + 1e-12
@@ -31,7 +33,7 @@ def _binom_sf(k: int, n: int, p: float) -> float:
 
 def test_without_looks_success_is_the_binomial_tail() -> None:
     """No interim looks: P(success) = P(Bin(22, 0.25) >= 4); everyone is treated."""
-    res = simulate_trials(Scenario(0.25), MonitoringPlan(), n_trials=40_000, seed=3)
+    res = simulate_trials(Scenario(0.25), PLAN, n_trials=40_000, seed=3)
     assert _within(res.prob_success, _binom_sf(4, 22, 0.25), res.n_trials)
     assert res.expected_n == 22.0
     assert res.prob_early_stop == 0.0
@@ -40,7 +42,7 @@ def test_without_looks_success_is_the_binomial_tail() -> None:
 def test_expected_duration_without_looks() -> None:
     """Poisson accrual of 2 a month: the last of 22 enters after 21 / 2 months on average, and
     the final analysis is 6 months later (16.5 months; SD of the entry time is sqrt(21) / 2)."""
-    res = simulate_trials(Scenario(0.1), MonitoringPlan(), n_trials=40_000, seed=4)
+    res = simulate_trials(Scenario(0.1), PLAN, n_trials=40_000, seed=4)
     assert abs(res.expected_duration_months - 16.5) < 4 * (math.sqrt(21) / 2) / math.sqrt(40_000)
 
 
@@ -66,7 +68,7 @@ def test_toxicity_stopping_probability_matches_exact_recursion(q: float) -> None
     table = toxicity_boundaries(0.2, looks=range(5, 23), max_posterior=0.8)
     bounds = {r.patients: r.stop_at_or_above for r in table.boundaries
               if r.stop_at_or_above is not None}
-    plan = MonitoringPlan(toxicity=table, success_min_responses=0)
+    plan = MonitoringPlan(n_max=22, toxicity=table, success_min_responses=0)
     res = simulate_trials(Scenario(0.2, toxicity_rate=q), plan, n_trials=40_000, seed=11)
     assert _within(res.prob_stop_toxicity, _exact_toxicity_stop(q, bounds, 22), res.n_trials)
     assert res.expected_n <= 22.0
@@ -101,14 +103,15 @@ def test_futility_and_toxicity_together_match_the_exact_product() -> None:
     f_stop[22] = (3, False)  # success needs 4 or more responses at the end
     orr, q = 0.2, 0.15
     exact = _exact_pass(orr, f_stop, 22)[-1] * _exact_pass(q, t_stop, 22)[-1]
-    plan = MonitoringPlan(futility=fut, toxicity=tox, success_min_responses=4)
+    plan = MonitoringPlan(n_max=22, futility=fut, toxicity=tox, success_min_responses=4)
     res = simulate_trials(Scenario(orr, toxicity_rate=q), plan, n_trials=40_000, seed=21)
     assert _within(res.prob_success, exact, res.n_trials)
 
 
 def test_same_seed_same_answer_other_seed_other_answer() -> None:
     """Results depend only on the seed and the number of trials."""
-    plan = MonitoringPlan(toxicity=toxicity_boundaries(0.2, looks=range(5, 23)),
+    plan = MonitoringPlan(n_max=22, success_min_responses=4,
+                          toxicity=toxicity_boundaries(0.2, looks=range(5, 23)),
                           pfs_null_median=1.8)
     sc = Scenario(0.2, toxicity_rate=0.2, median_pfs_months=3.0)
     a = simulate_trials(sc, plan, n_trials=25_000, seed=99)
@@ -121,7 +124,7 @@ def test_same_seed_same_answer_other_seed_other_answer() -> None:
 def test_logrank_rejects_rarely_under_h0_and_often_under_a_big_effect() -> None:
     """True median = historical median: rejection near or below one-sided alpha 0.05 (the
     test is known to be conservative in small samples); median tripled: most trials reject."""
-    plan = MonitoringPlan(pfs_null_median=1.8)
+    plan = MonitoringPlan(n_max=22, success_min_responses=4, pfs_null_median=1.8)
     null = simulate_trials(Scenario(0.05, median_pfs_months=1.8), plan, n_trials=20_000, seed=5)
     alt = simulate_trials(Scenario(0.05, median_pfs_months=5.4), plan, n_trials=20_000, seed=5)
     assert null.prob_logrank_reject is not None and alt.prob_logrank_reject is not None
@@ -132,7 +135,7 @@ def test_logrank_rejects_rarely_under_h0_and_often_under_a_big_effect() -> None:
 def test_progress_is_reported_per_block() -> None:
     """The callback sees every block, ending at the total."""
     seen: list[tuple[int, int]] = []
-    simulate_trials(Scenario(0.1), MonitoringPlan(), n_trials=25_000, seed=1,
+    simulate_trials(Scenario(0.1), PLAN, n_trials=25_000, seed=1,
                     progress=lambda done, total: seen.append((done, total)))
     assert seen == [(10_000, 25_000), (20_000, 25_000), (25_000, 25_000)]
 
@@ -142,6 +145,7 @@ def test_simulation_refuses_bad_inputs() -> None:
     with pytest.raises(DesignInputError):
         Scenario(1.5)
     with pytest.raises(DesignInputError, match="after n_max"):
-        MonitoringPlan(n_max=10, toxicity=toxicity_boundaries(0.2, looks=[12]))
+        MonitoringPlan(n_max=10, success_min_responses=2,
+                       toxicity=toxicity_boundaries(0.2, looks=[12]))
     with pytest.raises(DesignInputError):
-        simulate_trials(Scenario(0.1), MonitoringPlan(), n_trials=0)
+        simulate_trials(Scenario(0.1), PLAN, n_trials=0)

@@ -18,7 +18,7 @@ from oncotrial.endpoints import (
     check_dataset,
     load_example_dataset,
 )
-from oncotrial.recist import Response
+from oncotrial.records import Response
 
 SUBJECT = Subject("S1", date(2026, 1, 2), True)
 DOSE = DosingRecord("S1", date(2026, 1, 5), date(2026, 3, 1), 125)

@@ -8,9 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from oncotrial.endpoints import DOMAINS, EndpointRules, TimeOrigin, parse_exchange
-from oncotrial.errors import ConfigurationError, InputError
-from oncotrial.protocol import load_bundled_protocol
+from oncotrial.endpoints import DOMAINS, parse_exchange
+from oncotrial.errors import InputError
 
 DOCS = Path(__file__).resolve().parents[3] / "docs"
 SUBJECTS = "subject_id,enrolled_on,measurable_disease_at_baseline\n"
@@ -99,36 +98,6 @@ def test_docs_endpoints_page_covers_every_censoring_row_and_variant() -> None:
         assert f"**{variant}**" in text, variant
 
 
-# EndpointRules (protocol parameters).
-
-
-def test_rules_defaults_are_the_protocol_notes_recommendations() -> None:
-    """PN-01 origin first dose; PN-05 56 +/- 7 days; PN-03 28 days; PN-04 42 days."""
-    r = EndpointRules()
-    assert (r.time_origin, r.assessment_interval_days, r.assessment_window_days,
-            r.confirm_min_days, r.min_sd_days, r.max_ne_between, r.allow_sd_between) == (
-        TimeOrigin.FIRST_DOSE, 56, 7, 28, 42, 1, False)
-    assert r.missed_assessment_gap_days == 2 * 56 + 7
-
-
-def test_rules_from_bundled_protocol() -> None:
-    """The bundled NCT06478927 protocol gives the recommended defaults."""
-    r = EndpointRules.from_protocol(load_bundled_protocol())
-    assert r == EndpointRules()
-
-
-@pytest.mark.parametrize(
-    ("field", "value"),
-    [("assessment_interval_days", 0), ("assessment_window_days", -1), ("confirm_min_days", 0),
-     ("min_sd_days", -7), ("missed_assessments_for_censoring", 0), ("conf_level", 1.0)],
-)
-def test_rules_refuse_impossible_values(field: str, value: float) -> None:
-    """A rule outside its range is a configuration error naming the field."""
-    with pytest.raises(ConfigurationError) as info:
-        EndpointRules(**{field: value})  # type: ignore[arg-type]
-    assert info.value.field == field
-
-
 def test_parse_exchange_ignores_a_byte_order_mark_and_spaces_in_headers() -> None:
     """Spreadsheet exports start with a BOM and may pad header names."""
     ds = parse_exchange({"subjects.csv": "\ufeffsubject_id, enrolled_on ,"
@@ -141,9 +110,3 @@ def test_parse_exchange_accepts_only_calendar_dates(text: str) -> None:
     """Dates are YYYY-MM-DD only, so a local or compact form cannot be misread."""
     assert "It must be an ISO 8601 date" in problems_of(
         {"subjects.csv": SUBJECTS + f"001,{text},yes\n"})
-
-
-def test_rules_sd_window_days_is_validated() -> None:
-    """The SD window (recist11.md 8.1) cannot be negative."""
-    with pytest.raises(ConfigurationError):
-        EndpointRules(sd_window_days=-1)

@@ -1,21 +1,28 @@
-"""Hypothesis properties of endpoint derivation (STYLE.md section 5; issue 6 "Done when").
+"""Hypothesis properties of endpoint derivation.
 
 * A censoring (or event) date never falls after the data cut-off, for PFS (every variant) and
   OS, and never before the origin.
 * Permuting subjects, and the records within each domain, changes nothing.
 * Records dated after the cut-off do not change any end date or outcome.
 * The exchange format round-trips: dump then parse gives the same data set.
+* Results are plain data: every code emitted is in RESULT_CODES, and every result goes
+  JSON -> object -> JSON to the same text and through pickle.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import pickle
+import re
+from collections.abc import Iterator
 from datetime import date, timedelta
+from typing import Any
 
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from oncotrial.endpoints import (
+    RESULT_CODES,
     Contact,
     Dataset,
     Death,
@@ -23,6 +30,8 @@ from oncotrial.endpoints import (
     DiscontinuationLevel,
     DiscontinuationReason,
     DosingRecord,
+    EndpointAnalysis,
+    EndpointRules,
     NewTherapy,
     PfsVariant,
     Subject,
@@ -31,12 +40,18 @@ from oncotrial.endpoints import (
     TumourAssessment,
     analyze_endpoints,
     check_dataset,
+    derive_analysis_sets,
     derive_os,
     derive_pfs,
+    derive_response,
     dump_exchange,
+    load_example_dataset,
     parse_exchange,
 )
-from oncotrial.recist import Response
+from oncotrial.protocol import load_bundled_protocol
+from oncotrial.records import Response, code_matches, from_json, to_json
+
+RULES = EndpointRules.from_protocol(load_bundled_protocol())
 
 START = date(2026, 1, 1)
 # Data generation is heavier than Hypothesis expects on a shared 2-core machine; the other
@@ -97,10 +112,10 @@ def test_no_date_falls_after_the_cutoff_or_before_the_origin(
 ) -> None:
     """PFS (primary, S1-S4) and OS end on or before the cut-off and on or after the origin."""
     cutoff = cutoff_for(subject, days)
-    results = [derive_pfs(subject, cutoff=cutoff, variant=v) for v in PfsVariant]
-    results.append(derive_os(subject, cutoff=cutoff))
+    results = [derive_pfs(subject, cutoff=cutoff, variant=v, rules=RULES) for v in PfsVariant]
+    results.append(derive_os(subject, cutoff=cutoff, rules=RULES))
     for r in results:
-        assert r.origin <= r.end_on <= cutoff, (r.endpoint, r.reason)
+        assert r.origin_on <= r.end_on <= cutoff, (r.endpoint, r.reason)
         assert r.days >= 1
         assert r.reason
 
@@ -133,8 +148,8 @@ def test_permuting_subjects_and_records_changes_nothing(
     original = _dataset(subject_list)
     shuffled = Dataset(*(tuple(data.draw(st.permutations(getattr(original, f.name))))
                          for f in dataclasses.fields(Dataset)))
-    a = analyze_endpoints(original, cutoff=cutoff)
-    b = analyze_endpoints(shuffled, cutoff=cutoff)
+    a = analyze_endpoints(original, cutoff=cutoff, rules=RULES)
+    b = analyze_endpoints(shuffled, cutoff=cutoff, rules=RULES)
     assert a == b
     assert a.to_dict() == b.to_dict()
 
@@ -161,10 +176,11 @@ def test_records_after_the_cutoff_change_no_date_or_outcome(
     cutoff = cutoff_for(subject, days)
     trimmed = _until(subject, cutoff)
     for v in PfsVariant:
-        full = derive_pfs(subject, cutoff=cutoff, variant=v)
-        cut = derive_pfs(trimmed, cutoff=cutoff, variant=v)
+        full = derive_pfs(subject, cutoff=cutoff, variant=v, rules=RULES)
+        cut = derive_pfs(trimmed, cutoff=cutoff, variant=v, rules=RULES)
         assert (full.end_on, full.event) == (cut.end_on, cut.event), (full.reason, cut.reason)
-    full_os, cut_os = derive_os(subject, cutoff=cutoff), derive_os(trimmed, cutoff=cutoff)
+    full_os = derive_os(subject, cutoff=cutoff, rules=RULES)
+    cut_os = derive_os(trimmed, cutoff=cutoff, rules=RULES)
     assert (full_os.end_on, full_os.event) == (cut_os.end_on, cut_os.event)
 
 
@@ -183,8 +199,8 @@ def test_every_primary_pfs_event_is_an_s1_event_on_the_same_date(
 ) -> None:
     """S1 only removes censoring rules (7 and 10), so it keeps every primary event."""
     cutoff = cutoff_for(subject, days)
-    primary = derive_pfs(subject, cutoff=cutoff)
-    s1 = derive_pfs(subject, cutoff=cutoff, variant=PfsVariant.S1)
+    primary = derive_pfs(subject, cutoff=cutoff, rules=RULES)
+    s1 = derive_pfs(subject, cutoff=cutoff, variant=PfsVariant.S1, rules=RULES)
     if primary.event:
         assert (s1.event, s1.end_on) == (True, primary.end_on)
     assert s1.end_on >= primary.end_on or s1.event
@@ -197,4 +213,82 @@ def test_pfs_never_ends_after_os(subject: SubjectData, days: int) -> None:
     assume(not any(f.code == "EP001"
                    for f in check_dataset(_dataset([subject]))))
     cutoff = cutoff_for(subject, days)
-    assert derive_pfs(subject, cutoff=cutoff).end_on <= derive_os(subject, cutoff=cutoff).end_on
+    pfs = derive_pfs(subject, cutoff=cutoff, rules=RULES)
+    assert pfs.end_on <= derive_os(subject, cutoff=cutoff, rules=RULES).end_on
+
+
+# Results are plain data: stable codes from the catalogue, JSON and pickle round trips.
+
+
+def _rows(result: EndpointAnalysis) -> Iterator[Any]:
+    """Every row of an analysis that carries a code."""
+    for s in result.subjects:
+        yield s
+        yield s.sets
+        yield from (r for r in (s.pfs, s.os) if r is not None)
+        yield from s.pfs_sensitivity
+        if s.response is not None:
+            yield s.response
+            if s.response.duration_of_response is not None:
+                yield s.response.duration_of_response
+    for summary in (result.pfs, *result.pfs_sensitivity, result.os,
+                    result.duration_of_response):
+        yield summary
+        yield from summary.landmarks
+    yield from result.rates
+    yield result.time_to_response
+
+
+def _codes_are_catalogued(result: EndpointAnalysis) -> None:
+    for row in _rows(result):
+        assert isinstance(row.code, str) and isinstance(row.reason, str) and row.reason
+        assert any(code_matches(row.code, p) for p in RESULT_CODES), row.code
+        assert all(not callable(v) for v in row.facts.values())
+
+
+def test_example_codes_are_in_the_catalogue() -> None:
+    """Every code the bundled example emits is listed in RESULT_CODES (docs/endpoints.md)."""
+    result = analyze_endpoints(load_example_dataset(), cutoff=date(2026, 10, 31), rules=RULES)
+    _codes_are_catalogued(result)
+
+
+def test_result_codes_are_lowercase_dotted_with_a_meaning() -> None:
+    """Codes are stable machine keys: lowercase dotted parts; each has a one-sentence meaning."""
+    for code, meaning in RESULT_CODES.items():
+        assert re.fullmatch(r"[a-z0-9_]+(\.[a-z0-9_]+)+", code), code
+        assert meaning.endswith(".") and meaning[0].isupper(), code
+
+
+@relaxed
+@given(subject_list=datasets(), days=st.integers(30, 700))
+def test_generated_codes_are_in_the_catalogue_and_results_round_trip(
+    subject_list: list[SubjectData], days: int
+) -> None:
+    """Every code emitted is catalogued; the whole analysis and each row go JSON -> object ->
+    JSON to the same text (oncotrial.records.to_json / from_json), and pickle to an equal
+    object."""
+    result = analyze_endpoints(_dataset(subject_list), cutoff=START + timedelta(days=days),
+                               rules=RULES)
+    _codes_are_catalogued(result)
+    for obj in (result, *_rows(result)):
+        text = to_json(obj)
+        assert to_json(from_json(type(obj), text)) == text, type(obj).__name__
+        assert pickle.loads(pickle.dumps(obj)) == obj
+
+
+@relaxed
+@given(subject=subjects(), days=st.integers(0, 700))
+def test_time_to_event_rows_round_trip(subject: SubjectData, days: int) -> None:
+    """TimeToEvent, ResponseOutcome and AnalysisSets rows: JSON text round trip and pickle."""
+    cutoff = cutoff_for(subject, days)
+    rows: list[Any] = [derive_pfs(subject, cutoff=cutoff, variant=v, rules=RULES)
+                       for v in PfsVariant]
+    rows += [derive_os(subject, cutoff=cutoff, rules=RULES),
+             derive_response(subject, cutoff=cutoff, rules=RULES),
+             derive_analysis_sets(subject, cutoff=cutoff)]
+    for row in rows:
+        text = to_json(row)
+        back = from_json(type(row), text)
+        assert to_json(back) == text
+        assert (back.code, back.reason) == (row.code, row.reason)
+        assert pickle.loads(pickle.dumps(row)) == row

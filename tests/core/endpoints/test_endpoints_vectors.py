@@ -1,6 +1,7 @@
 """The bundled example data set against hand-worked expectations (tests/vectors/endpoints).
 
-Each case in ``example_expected.json`` names the rule of endpoints.md / recist11.md it checks.
+Each case in ``example_expected.json`` names the row of the PFS table of docs/endpoints.md or the
+RECIST 1.1 section it checks.
 The CSV copy bundled in the package and the JSON copy in the vectors folder must read the same.
 """
 
@@ -13,23 +14,32 @@ from typing import Any
 
 import pytest
 
-from oncotrial.endpoints import analyze_endpoints, load_example_dataset, parse_exchange
+from oncotrial.endpoints import (
+    EndpointRules,
+    analyze_endpoints,
+    load_example_dataset,
+    parse_exchange,
+)
+from oncotrial.protocol import load_bundled_protocol
+from oncotrial.records import DAYS_PER_MONTH
 
 VECTORS = Path(__file__).resolve().parents[2] / "vectors" / "endpoints"
 EXPECTED: dict[str, Any] = json.loads((VECTORS / "example_expected.json").read_text("utf-8"))
 CUTOFF = date.fromisoformat(EXPECTED["cutoff"])
-RESULT = analyze_endpoints(load_example_dataset(), cutoff=CUTOFF)
+RULES = EndpointRules.from_protocol(load_bundled_protocol())
+RESULT = analyze_endpoints(load_example_dataset(), cutoff=CUTOFF, rules=RULES)
 BY_ID = {s.subject_id: s for s in RESULT.subjects}
 
 
 @pytest.mark.parametrize("case", EXPECTED["cases"], ids=[c["source"] for c in EXPECTED["cases"]])
 def test_example_subject_matches_hand_worked_expectation(case: dict[str, Any]) -> None:
-    """PFS date, outcome, rule and days; OS date and outcome; confirmed BOR."""
+    """PFS date, outcome, row, code and days; OS date and outcome; confirmed BOR."""
     got = BY_ID[case["subject_id"]]
     assert got.pfs is not None and got.os is not None and got.response is not None
     assert got.pfs.end_on.isoformat() == case["pfs"]["end_on"], got.pfs.reason
     assert got.pfs.event is case["pfs"]["event"]
-    assert got.pfs.rule == case["pfs"]["rule"]
+    assert got.pfs.facts["row"] == case["pfs"]["row"]
+    assert got.pfs.code == case["pfs"]["code"]
     assert got.pfs.days == case["pfs"]["days"]
     assert got.os.end_on.isoformat() == case["os"]["end_on"], got.os.reason
     assert got.os.event is case["os"]["event"]
@@ -43,9 +53,9 @@ def test_example_csv_and_json_copies_read_the_same() -> None:
 
 
 def test_example_covers_every_row_of_the_censoring_table() -> None:
-    """The example is meant to show all 12 rows of endpoints.md 3.1 at the cut-off."""
-    rules = {s.pfs.rule for s in RESULT.subjects if s.pfs is not None}
-    assert rules == {f"3.1 row {n}" for n in range(1, 13)}
+    """The example is meant to show all 12 rows of the PFS table at the cut-off."""
+    rows = {s.pfs.facts["row"] for s in RESULT.subjects if s.pfs is not None}
+    assert rows == set(range(1, 13))
 
 
 def test_example_pfs_kaplan_meier_matches_lifelines() -> None:
@@ -61,11 +71,11 @@ def test_example_pfs_kaplan_meier_matches_lifelines() -> None:
         warnings.simplefilter("ignore")
         fit = lifelines.KaplanMeierFitter().fit(days, events)
         band = fit.confidence_interval_survival_function_
-        at = fit.survival_function_at_times([3 * 30.4375, 6 * 30.4375]).to_numpy()
-    assert RESULT.pfs.median_months == pytest.approx(fit.median_survival_time_ / 30.4375,
+        at = fit.survival_function_at_times([3 * DAYS_PER_MONTH, 6 * DAYS_PER_MONTH]).to_numpy()
+    assert RESULT.pfs.median_months == pytest.approx(fit.median_survival_time_ / DAYS_PER_MONTH,
                                                      abs=1e-9)
     for k, landmark in enumerate(RESULT.pfs.landmarks[:2]):
-        row = band[band.index <= landmark.months * 30.4375].iloc[-1]
+        row = band[band.index <= landmark.months * DAYS_PER_MONTH].iloc[-1]
         assert landmark.estimate == pytest.approx(at[k], abs=1e-9)
         assert landmark.lower == pytest.approx(row.iloc[0], abs=1e-9)
         assert landmark.upper == pytest.approx(row.iloc[1], abs=1e-9)

@@ -35,6 +35,7 @@ def test_public_names_are_sorted_and_importable() -> None:
 def test_statistics_input_error_is_an_input_error() -> None:
     """Callers that catch InputError (the CLI, the web layer) also catch ours."""
     assert issubclass(stats.StatisticsInputError, InputError)
+    assert issubclass(stats.StatisticsInputError, ValueError)  # pydantic field errors in the API
 
 
 def test_kaplan_meier_summary_reads_like_r_print() -> None:

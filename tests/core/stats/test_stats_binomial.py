@@ -34,7 +34,8 @@ def test_clopper_pearson_matches_scipy_exact_for_every_x_up_to_n_60() -> None:
         assert high == pytest.approx(ref.high, abs=1e-10), (x, n, level)
 
 
-# endpoints.md section 5-6: Clopper-Pearson examples for n = 22, in percent to one decimal.
+# Clopper & Pearson (1934) exact 95 % intervals for n = 22, in percent to one decimal, as
+# tabulated in docs/endpoints.md (ORR and DCR examples).
 SPEC_TABLE = [  # x, lower %, upper %
     (0, 0.0, 15.4),
     (1, 0.1, 22.8),
@@ -52,7 +53,7 @@ SPEC_TABLE = [  # x, lower %, upper %
 def test_clopper_pearson_matches_endpoints_spec_examples(
     x: int, low_pct: float, high_pct: float
 ) -> None:
-    """The worked examples in endpoints.md sections 5 and 6 (ORR and DCR, n = 22)."""
+    """The worked examples of docs/endpoints.md (ORR and DCR, n = 22)."""
     low, high = clopper_pearson(x, 22)
     assert round(100 * low, 1) == low_pct
     assert round(100 * high, 1) == high_pct

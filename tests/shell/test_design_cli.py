@@ -27,7 +27,7 @@ def test_report_defaults_to_the_bundled_protocols_22_patients(tmp_path: Path) ->
     data = tmp_path / "plot.csv"
     out = _run("report", "--plot-data", str(data))
     assert "n = 22" in out and "PN-08" in out
-    assert "15.4%" in out  # upper limit for 0/22, endpoints.md section 5
+    assert "15.4%" in out  # upper limit for 0/22: Clopper & Pearson 1934, 1 - 0.025 ** (1 / 22)
     assert "4 or more responses" in out
     with data.open(encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
@@ -45,6 +45,14 @@ def test_report_json_for_scripts() -> None:
 def test_report_takes_another_n() -> None:
     """--n overrides the protocol's target."""
     assert "n = 30" in _run("report", "--n", "30")
+
+
+def test_report_takes_a_confidence_level() -> None:
+    """--conf-level sets the level of the exact intervals: for 0/22 at 90 % the upper limit is
+    1 - 0.05 ** (1 / 22) = 12.7 % (Clopper & Pearson 1934)."""
+    doc = json.loads(_run("report", "--json", "--conf-level", "0.9"))
+    assert doc["conf_level"] == 0.9
+    assert round(100 * doc["intervals"][0]["upper"], 1) == 12.7
 
 
 @pytest.mark.skipif(importlib.util.find_spec("matplotlib") is None,

@@ -26,6 +26,7 @@ def test_analyze_example_prints_the_endpoint_table() -> None:
         assert f"S{n:02d}" in out.output
     assert "ORR (%)" in out.output and "0.2-41.3" in out.output  # 1/11, scipy exact CI
     assert "new anticancer therapy" in out.output
+    assert "censored (row 7)" in out.output
 
 
 def test_analyze_folder_as_json(tmp_path: Path) -> None:
@@ -39,7 +40,8 @@ def test_analyze_folder_as_json(tmp_path: Path) -> None:
     s07 = next(s for s in data["subjects"] if s["subject_id"] == "S07")
     assert s07["pfs"]["end_on"] == "2026-04-27" and s07["pfs"]["event"] is False
     assert "new anticancer therapy (systemic, sorafenib) started 2026-05-20" in s07["pfs"]["reason"]
-    assert data["cutoff"] == "2026-10-31"
+    assert s07["pfs"]["code"] == "pfs.censored.new_therapy" and s07["pfs"]["facts"]["row"] == 7
+    assert data["cutoff_on"] == "2026-10-31"
 
 
 def test_analyze_without_cutoff_uses_the_latest_date_and_says_so() -> None:
