@@ -1,6 +1,8 @@
-"""``oncotrial screen PATIENT.yaml``: screen one patient against the protocol's criteria.
+"""``oncotrial screen PATIENT.yaml``: screen one subject against the protocol's criteria.
 
-Prints the checklist (criterion, verdict, reason) as a table, or JSON with ``--json``.
+Prints the checklist (criterion, verdict, reason and result code) as a table, or JSON with
+``--json`` (``ScreeningResult.as_dict()``: every verdict with its code, facts and reason).
+The protocol is the ``--protocol`` file, else the bundled NCT06478927 protocol.
 Exit codes: 0 eligible; 1 not eligible; 2 data missing or attestations due (and any problem
 the user can fix, such as an unreadable record). From Python, :func:`print_checklist` renders
 a :class:`~oncotrial.eligibility.ScreeningResult` on any Rich console.
@@ -43,11 +45,11 @@ def print_checklist(result: ScreeningResult, console: Console) -> None:
     >>> from io import StringIO
     >>> from oncotrial.eligibility import example_record
     >>> console = Console(file=StringIO(), width=120)
-    >>> print_checklist(screen(example_record()), console)
+    >>> print_checklist(screen(example_record(), load_bundled_protocol()), console)
     >>> "ELIGIBLE" in console.file.getvalue()
     True
     """
-    table = Table(title=f"Eligibility of {result.patient_id or 'the patient'} for "
+    table = Table(title=f"Eligibility of {result.subject_id or 'the subject'} for "
                         f"{result.protocol_id} on {result.on.isoformat()} "
                         f"(first dose {result.first_dose_on.isoformat()})",
                   show_lines=True, expand=True)
@@ -61,6 +63,7 @@ def print_checklist(result: ScreeningResult, console: Console) -> None:
             reason.append(f"\nTo fill in: {', '.join(verdict.missing)}", style="yellow")
         for warning in verdict.warnings:
             reason.append(f"\nWarning: {warning}", style="magenta")
+        reason.append(f"\n{verdict.code}", style="dim")
         table.add_row(f"{verdict.criterion_id} {verdict.title}",
                       Text(_WORDS[status], style=_STYLES[status]), reason)
     console.print(table)

@@ -1,8 +1,9 @@
-"""QT correction for heart rate: Bazett (Heart 1920) and Fridericia (Acta Med Scand 1920).
+"""QT correction for heart rate: Bazett (Heart 1920;7:353-370) and Fridericia (Acta Med Scand
+1920;53:469-486).
 
 RR (s) = 60 / heart rate (bpm). Bazett: QTc = QT / sqrt(RR). Fridericia: QTc = QT / cbrt(RR).
-At 60 bpm both equal QT (``hcc_clinical_scores.md`` section 6). When several ECGs are given
-(triplicates), each is corrected and the mean QTc is returned (protocol note PN-30).
+At 60 bpm (RR 1 s) both equal QT. When several ECGs are given (triplicates), each is corrected
+and the mean QTc is returned (protocol note PN-30, ``docs/protocol-notes.md#pn-30``).
 """
 
 from __future__ import annotations

@@ -1,20 +1,16 @@
-"""Creatinine clearance by Cockcroft-Gault (Cockcroft and Gault, Nephron 1976;16:31-41)."""
+"""Creatinine clearance by Cockcroft-Gault (Cockcroft DW, Gault MH. Prediction of creatinine
+clearance from serum creatinine. Nephron 1976;16:31-41).
+
+:class:`Sex` is the shared enum of :mod:`oncotrial.records`, re-exported here.
+"""
 
 from __future__ import annotations
 
-from enum import StrEnum
-
 from oncotrial.clinical.units import Quantity, check_plausible, convert
 from oncotrial.errors import InputError
+from oncotrial.records import Sex
 
 __all__ = ["Sex", "cockcroft_gault", "cockcroft_gault_formula", "parse_sex"]
-
-
-class Sex(StrEnum):
-    """Sex as recorded for formulas that depend on it (Cockcroft-Gault, QTc limits)."""
-
-    MALE = "M"
-    FEMALE = "F"
 
 
 def parse_sex(value: Sex | str) -> Sex:
@@ -26,6 +22,8 @@ def parse_sex(value: Sex | str) -> Sex:
     Raises:
         InputError: the value is not one of these.
     """
+    if isinstance(value, Sex):
+        return value
     text = str(value).strip().upper()
     text = {"MALE": "M", "FEMALE": "F"}.get(text, text)
     if text not in ("M", "F"):

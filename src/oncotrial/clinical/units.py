@@ -1,11 +1,12 @@
 """Laboratory and clinical units: one table of analytes, their units and conversion factors.
 
-Sources: the conversion table of ``hcc_clinical_scores.md`` section 8 (bilirubin x 17.1,
-creatinine x 88.4, albumin and haemoglobin g/dL x 10, haemoglobin g/dL x 0.6206 to mmol/L
-monomer, calcium x 0.2495, magnesium x 0.4114, glucose x 0.0555, counts /mm3 / 1000 = 10^9/L),
-and the SI unit tables of the AMA Manual of Style, 11th edition (cholesterol x 0.02586,
-triglycerides x 0.01129, uric acid x 59.48, phosphate x 0.3229). CTCAE v5.0 writes counts
-both as /mm3 and as 10^9/L; 1 x 10^3/uL is the same number as 1 x 10^9/L.
+Sources: the SI conversion tables of the AMA Manual of Style, 11th edition (2020), whose factors
+follow from each analyte's molar mass: bilirubin x 17.1 (584.7 g/mol),
+creatinine x 88.4 (113.12 g/mol), albumin and haemoglobin g/dL x 10, haemoglobin g/dL x 0.6206
+to mmol/L (monomer, 16.11 g/mmol), calcium x 0.2495, magnesium x 0.4114, glucose x 0.0555,
+cholesterol x 0.02586, triglycerides x 0.01129, uric acid x 59.48, phosphate x 0.3229. Counts:
+CTCAE v5.0 writes them both as /mm3 and as 10^9/L; 1 x 10^3/uL is the same number as
+1 x 10^9/L, and /mm3 / 1000 = 10^9/L.
 
 Every analyte has a canonical unit (the SI unit the platform stores and compares in) and a
 table of accepted units with the factor that turns a value in that unit into the canonical
@@ -14,7 +15,8 @@ unit. Common spellings (``10*9/L``, ``x10^9/L``, ``K/uL``, ``/mm3``, ``µmol/L``
 
 HBV DNA in IU/mL and in copies/mL are both accepted but never converted into each other:
 the factor depends on the assay (3.41 to 5.82 copies per IU), and protocol note PN-23 says to
-apply the eligibility threshold in the unit the laboratory reported.
+apply the eligibility threshold in the unit the laboratory reported
+(``docs/protocol-notes.md#pn-23``).
 
 Why hand-written: ``pint`` and similar libraries know physical dimensions but not
 analyte-specific molar masses or clinical count spellings, and they would be a new dependency.
@@ -22,11 +24,12 @@ analyte-specific molar masses or clinical count spellings, and they would be a n
 
 from __future__ import annotations
 
+import difflib
 import math
 import re
 from dataclasses import dataclass
 
-from oncotrial.errors import ImplausibleValueError, UnitError
+from oncotrial.errors import ImplausibleValueError, UnitError, UnknownTermError
 
 __all__ = [
     "ANALYTES",
@@ -162,7 +165,7 @@ def _spec(
 
 
 _SPECS: tuple[AnalyteSpec, ...] = (
-    # Liver function (hcc_clinical_scores.md section 8).
+    # Liver function.
     _spec("bilirubin", "Total bilirubin", "umol/L", {"umol/L": 1.0, "mg/dL": 17.1}, 0.0, 1500.0),
     _spec("albumin", "Albumin", "g/L", {"g/L": 1.0, "g/dL": 10.0}, 0.0, 100.0,
           low_inclusive=False),
@@ -267,21 +270,25 @@ def analyte_key(analyte: str) -> str:
 
     >>> analyte_key("ANC"), analyte_key("haemoglobin"), analyte_key("bilirubin")
     ('neutrophils', 'hemoglobin', 'bilirubin')
+    >>> analyte_key("bilirubn")
+    Traceback (most recent call last):
+    ...
+    oncotrial.errors.UnknownTermError: Analyte 'bilirubn' ... Did you mean: bilirubin?
 
     Raises:
-        UnitError: the analyte is not one the platform knows.
+        UnknownTermError: the analyte is not one the platform knows (vocabulary ``analyte``,
+            with the closest keys as suggestions).
     """
     if analyte in ANALYTES:
         return analyte
     key = analyte.strip().lower().replace(" ", "_").replace("-", "_")
     key = _ALIASES.get(key, key)
     if key not in ANALYTES:
-        raise UnitError(
-            f"Analyte {analyte!r} is not one the platform knows how to convert.",
-            field="analyte",
-            value=analyte,
-            hint=f"Use one of: {', '.join(sorted(ANALYTES))}.",
-        )
+        close = difflib.get_close_matches(key, [*ANALYTES, *_ALIASES], n=3, cutoff=0.75)
+        raise UnknownTermError(
+            "analyte", analyte, list(dict.fromkeys(_ALIASES.get(c, c) for c in close)),
+            message=f"Analyte {analyte!r} is not one the platform knows how to convert.",
+            hint=None if close else f"Use one of: {', '.join(sorted(ANALYTES))}.")
     return key
 
 
@@ -331,13 +338,14 @@ def convert(value: float, from_unit: str, to_unit: str, *, analyte: str) -> floa
     """Convert ``value`` of ``analyte`` from ``from_unit`` to ``to_unit``.
 
     Rule: multiply by the factor of ``from_unit`` to the canonical unit, then divide by the
-    factor of ``to_unit`` (factors from ``hcc_clinical_scores.md`` section 8). HBV DNA is
+    factor of ``to_unit`` (factors: see the module docstring). HBV DNA is
     never converted between IU/mL and copies/mL (protocol note PN-23: the factor is
     assay-specific, and the threshold is applied in the unit reported).
 
     Raises:
-        UnitError: the analyte or a unit is unknown, the unit does not fit the analyte, or
-            the conversion is refused (HBV DNA IU/mL <-> copies/mL).
+        UnknownTermError: the analyte is unknown.
+        UnitError: a unit is unknown, the unit does not fit the analyte, or the conversion
+            is refused (HBV DNA IU/mL <-> copies/mL).
 
     >>> round(convert(1.2, "mg/dL", "µmol/L", analyte="bilirubin"), 2)
     20.52
@@ -376,6 +384,7 @@ def check_plausible(analyte: str, value: float, unit: str) -> None:
     catch typing and unit mistakes, not abnormal results.
 
     Raises:
+        UnknownTermError: the analyte is unknown.
         UnitError: the unit is unknown or does not fit the analyte.
         ImplausibleValueError: the value is impossible.
 

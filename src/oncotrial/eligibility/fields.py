@@ -2,62 +2,65 @@
 
 Each field is read from the screening record or derived from it (age from the birth date,
 Child-Pugh from labs and the investigator's items, creatinine clearance by Cockcroft-Gault,
-QTc from the ECGs, measurable lesions by RECIST 1.1). A field that cannot be had yields
-:class:`Missing` naming exactly the record entries to fill in.
+QTc from the ECGs, measurable lesions by RECIST 1.1 section 3.1). A field that cannot be had
+yields :class:`Missing` naming exactly the record entries to fill in; a field the record says
+there was none of (``none``) yields :class:`NoneRecorded`.
+
+Each field has a reader, ``read(ctx, facts)``: it returns the field's value and writes to
+``facts`` what a verdict reading it records (the value under the field's name, its unit and
+date, and what a derivation used, such as the points of each Child-Pugh item). The words
+showing a field are the phrase ``("field", name)``, rendered from those facts
+(:mod:`oncotrial.eligibility.phrases`).
+
+The :class:`Context` is one record screened on one date: it collects, criterion by criterion,
+the facts and warnings the rules read. Each rule reads its field afresh (a field is read by one
+rule in the usual protocol, and reading is cheaper than keeping a cache).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import difflib
+import operator
 from collections.abc import Callable
-from functools import partial
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
-from oncotrial.clinical.age import age_in_years
-from oncotrial.clinical.ecg import bazett_formula, fridericia_formula
-from oncotrial.clinical.liver import child_pugh
-from oncotrial.clinical.renal import cockcroft_gault_formula
-from oncotrial.clinical.units import Quantity, convert
-from oncotrial.eligibility.record import LabResult, Lesion, PriorTherapy, ScreeningRecord
+from oncotrial.clinical import (
+    Quantity,
+    age_in_years,
+    bazett_formula,
+    child_pugh_class,
+    child_pugh_points,
+    cockcroft_gault_formula,
+    convert,
+    fridericia_formula,
+)
+from oncotrial.eligibility.record import LAB_NAMES, LabEntry, Lesion, PriorTherapy, ScreeningRecord
+from oncotrial.errors import UnknownTermError
+from oncotrial.records import Fact
 
 __all__ = [
+    "ABSENT",
+    "DATE_PATHS",
     "FIELD_SOURCES",
     "Context",
-    "FieldValue",
     "Missing",
     "NoneRecorded",
-    "as_number",
-    "display_unit",
-    "fmt_number",
+    "Reader",
+    "count_prior_lines",
+    "is_measurable",
+    "reader",
+    "resolvable_fields",
 ]
 
 Scalar = float | int | str | bool | dt.date
-
-
-class FieldValue(NamedTuple):
-    """A resolved field: its value, the words to show it, and lab context when it is a lab.
-
-    The words are built only when asked for (``text``): screening many records for the answer
-    alone then costs no string formatting.
-    """
-
-    value: Scalar
-    describe: Callable[[], str]
-    unit: str | None = None
-    lln: float | None = None
-    uln: float | None = None
-    on: dt.date | None = None
-
-    @property
-    def text(self) -> str:
-        """The value in words, with its unit and date: ``"ANC 0.9 x10^9/L on 2026-03-02"``."""
-        return self.describe()
 
 
 class Missing(NamedTuple):
     """The field cannot be resolved; ``fields`` are the record entries to fill in."""
 
     fields: tuple[str, ...]
+    note: str = ""
 
 
 class NoneRecorded(NamedTuple):
@@ -66,45 +69,19 @@ class NoneRecorded(NamedTuple):
     text: str
 
 
-Resolved = FieldValue | Missing | NoneRecorded
-
-
-def as_number(field: FieldValue) -> float:
-    """The field's value as a number (booleans and dates are refused as a programming error)."""
-    value = field.value
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise TypeError(f"{field.text!r} is not numeric")
-    return float(value)
-
-
-def fmt_number(value: float) -> str:
-    """Show a number without float noise: ``1.0`` stays ``1.0``, ``50.0`` becomes ``50``."""
-    if float(value).is_integer() and abs(value) >= 10:
-        return f"{value:.0f}"
-    return f"{value:.10g}" if not float(value).is_integer() else f"{value:.1f}"
-
-
-_DISPLAY = {"10^9/L": "x10^9/L", "10^3/uL": "x10^3/uL", "1": ""}
-
-
-def display_unit(unit: str | None) -> str:
-    """The unit as shown in sentences (``10^9/L`` as ``x10^9/L``); empty for unitless."""
-    if unit is None:
-        return ""
-    return _DISPLAY.get(unit, unit)
-
-
-def _with_unit(value: float, unit: str | None) -> str:
-    shown = display_unit(unit)
-    sep = "" if shown in ("", "%") else " "
-    return f"{fmt_number(value)}{sep}{shown}"
+#: A field's value as read: the value, or why there is none.
+Resolved = Scalar | Missing | NoneRecorded
+#: The classes of a value that could not be had (``value.__class__ in ABSENT``).
+ABSENT = (Missing, NoneRecorded)
+#: Reads one field of the context's record, writing its facts: ``read(ctx, facts)``.
+Reader = Callable[["Context", dict[str, Fact]], Resolved]
 
 
 #: Where each vocabulary field comes from in the screening record (documentation and tests).
 FIELD_SOURCES: dict[str, str] = {
     "age_years": "birth_date and the age reference date (protocol enrolment.age_reference)",
     "sex": "sex",
-    "informed_consent_date": "informed_consent_date",
+    "informed_consent_date": "informed_consent_date ('none' when not signed)",
     "ecog": "ecog",
     "diagnosis_method": "diagnosis.method",
     "unresectable_advanced": "diagnosis.unresectable_advanced",
@@ -142,22 +119,21 @@ FIELD_SOURCES: dict[str, str] = {
     "last_major_surgery_date": "history.last_major_surgery_date ('none' when there was none)",
 }
 
-_LAB_LABELS = {
-    "anc": "ANC", "platelets": "Platelets", "hemoglobin": "Haemoglobin",
-    "bilirubin": "Total bilirubin", "alt": "ALT", "ast": "AST", "albumin": "Albumin",
-    "creatinine": "Creatinine", "pt": "PT", "inr": "INR", "aptt": "aPTT",
+#: The record entry of each date field (named when the date is missing).
+DATE_PATHS: dict[str, str] = {
+    "informed_consent_date": "informed_consent_date",
+    "imaging_date": "imaging.date",
+    "cns_stable_since": "cns_stable_since",
+    "lab_date": "lab_date",
+    "echo_date": "cardiac.echo.date",
+    "ecg_date": "cardiac.ecg_date",
+    "last_trial_therapy_date": "history.last_trial_therapy_date",
+    "last_major_surgery_date": "history.last_major_surgery_date",
 }
 
-_LAB_NAMES = tuple(_LAB_LABELS)
-
-_SIMPLE_LABELS = {
-    "sex": "Sex", "ecog": "ECOG", "diagnosis_method": "Diagnosis method",
-    "unresectable_advanced": "Unresectable advanced HCC", "bclc_stage": "BCLC stage",
-    "not_suitable_for_local_therapy": "Not suitable for local therapy",
-    "progressed_after_local_therapy": "Progressed after local therapy",
-    "cns_metastases": "CNS metastases",
-}
-
+_SIMPLE_FIELDS = ("sex", "ecog", "diagnosis_method", "unresectable_advanced", "bclc_stage",
+                  "not_suitable_for_local_therapy", "progressed_after_local_therapy",
+                  "cns_metastases")
 
 _DIAGNOSIS_FIELDS = {name: path.split(".", 1)[1] for name, path in FIELD_SOURCES.items()
                      if path.startswith("diagnosis.")}
@@ -169,7 +145,7 @@ def is_measurable(lesion: Lesion) -> bool:
     A non-nodal lesion needs a longest diameter of at least 10 mm (or twice the slice thickness
     when slices are thicker than 5 mm); a lymph node needs a short axis of at least 15 mm. A
     lesion treated locally (TACE, ablation, radiotherapy) counts only if it has progressed
-    since (PN-20).
+    since (PN-20, ``docs/protocol-notes.md#pn-20``).
     """
     if lesion.previously_treated_locally and not lesion.progressed_since_local_therapy:
         return False
@@ -182,7 +158,14 @@ def is_measurable(lesion: Lesion) -> bool:
 
 
 class Context:
-    """One record being screened on one date; resolves fields and caches derived values."""
+    """One record being screened on one date, and the facts of the criterion being evaluated.
+
+    ``begin(criterion_id)`` starts a criterion: its ``facts`` and ``warnings`` are fresh, and
+    every rule evaluated for it adds what it read.
+    """
+
+    __slots__ = ("age_reference", "criterion_id", "facts", "first_dose_on", "on", "record",
+                 "warnings")
 
     def __init__(
         self,
@@ -198,102 +181,114 @@ class Context:
         self.first_dose_on = first_dose_on
         self.age_reference = age_reference
         self.criterion_id = criterion_id
-        self._cache: dict[str, Resolved] = {}
-        self._labs: dict[str, LabResult | None] | None = None
+        self.facts: dict[str, Fact] = {}
+        self.warnings: list[str] = []
 
-    def reference_date(self, relative_to: str) -> dt.date:
-        """The enrolment date or the planned first-dose date."""
-        return self.first_dose_on if relative_to == "first_dose" else self.on
+    def begin(self, criterion_id: str) -> None:
+        """Start evaluating criterion ``criterion_id`` (fresh facts and warnings)."""
+        self.criterion_id = criterion_id
+        self.facts = {}
+        self.warnings = []
 
     def get(self, name: str) -> Resolved:
-        """Resolve vocabulary field ``name`` (cached)."""
-        cached = self._cache.get(name)
-        if cached is None:
-            resolver = _DISPATCH.get(name)
-            if resolver is None:
-                raise KeyError(f"the eligibility engine cannot resolve field {name!r}")
-            cached = self._cache[name] = resolver(self)
-        return cached
+        """The value of vocabulary field ``name`` (its facts are added to ``self.facts``).
 
-    # --- resolution -------------------------------------------------------------------
+        Raises:
+            UnknownTermError: ``name`` is not a field of the screening vocabulary.
 
-    def _simple(self, name: str) -> Resolved:
-        path = FIELD_SOURCES[name]
-        value: Scalar | None
-        if name in _DIAGNOSIS_FIELDS:
-            value = getattr(self.record.diagnosis, _DIAGNOSIS_FIELDS[name])
-        else:
-            value = getattr(self.record, path)
-        if value is None:
-            return Missing((path,))
-        shown = {True: "yes", False: "no"}.get(value, str(value)) if isinstance(value, bool) \
-            else str(value)
-        return FieldValue(value, lambda: f"{_SIMPLE_LABELS[name]} {shown}")
-
-    def lab_result(self, name: str) -> LabResult | None:
-        """The record's lab result for ``name`` (None when absent)."""
-        labs = self._labs
-        if labs is None:
-            source = self.record.labs
-            labs = self._labs = {n: getattr(source, n) for n in _LAB_NAMES}
-        return labs.get(name)
-
-    def lab_on(self, result: LabResult) -> dt.date | None:
-        """The sample date of a lab result (its own, else the record's lab_date)."""
-        return result.collected_on or self.record.lab_date
-
-    def _lab(self, name: str) -> Resolved:
-        result = self.lab_result(name)
-        if result is None:
-            return Missing((f"labs.{name}",))
-        on = self.lab_on(result)
-
-        def text() -> str:
-            when = f" on {on.isoformat()}" if on else ""
-            return f"{_LAB_LABELS[name]} {_with_unit(result.value, result.unit)}{when}"
-
-        return FieldValue(result.value, text, result.unit, result.lln, result.uln, on)
+        >>> from oncotrial.eligibility import example_record
+        >>> ctx = Context(example_record(), on=dt.date(2026, 3, 2),
+        ...               first_dose_on=dt.date(2026, 3, 3), age_reference="informed_consent")
+        >>> ctx.get("anc"), ctx.facts["anc_unit"]
+        (2.1, '10^9/L')
+        """
+        return reader(name)(self, self.facts)
 
     def age_reference_date(self) -> tuple[dt.date | None, str]:
         """The date age is taken on, and its name (PN-16: informed consent by default)."""
         if self.age_reference == "informed_consent":
-            return self.record.informed_consent_date, "informed consent"
+            consent = self.record.informed_consent_date
+            return (consent if isinstance(consent, dt.date) else None), "informed consent"
         if self.age_reference == "first_dose":
             return self.first_dose_on, "first dose"
         return self.on, "enrolment"
 
 
-def _age(ctx: Context) -> Resolved:
+def _lab(name: str) -> Reader:
+    missing = Missing((f"labs.{name}",))
+    unit_key, on_key = f"{name}_unit", f"{name}_on"
+
+    def read(ctx: Context, facts: dict[str, Fact]) -> Resolved:
+        result: LabEntry | None = getattr(ctx.record.labs, name)
+        if result is None:
+            return missing
+        facts[name] = value = result.value
+        facts[unit_key] = result.unit
+        on = result.collected_on or ctx.record.lab_date
+        if on is not None:
+            facts[on_key] = on
+        return value
+
+    return read
+
+
+def _simple(name: str) -> Reader:
+    path = FIELD_SOURCES[name]
+    attr = _DIAGNOSIS_FIELDS.get(name)
+    missing = Missing((path,))
+
+    def read(ctx: Context, facts: dict[str, Fact]) -> Resolved:
+        value = (getattr(ctx.record.diagnosis, attr) if attr is not None
+                 else getattr(ctx.record, path))
+        if value is None:
+            return missing
+        if isinstance(value, str):  # a StrEnum (sex) is kept as its plain value
+            value = str(value)
+        facts[name] = value
+        return value  # type: ignore[no-any-return]
+
+    return read
+
+
+def _age(ctx: Context, facts: dict[str, Fact]) -> Resolved:
     ref, ref_name = ctx.age_reference_date()
-    missing = [n for n, v in (("birth_date", ctx.record.birth_date),
-                              ("informed_consent_date", ref)) if v is None]
-    if missing or ctx.record.birth_date is None or ref is None:
-        return Missing(tuple(missing))
-    age = age_in_years(ctx.record.birth_date, on=ref)
-    return FieldValue(age, lambda: f"Age {age} years on {ref.isoformat()} ({ref_name})",
-                      unit="years", on=ref)
+    birth = ctx.record.birth_date
+    if birth is None or ref is None:
+        needed = tuple(n for n, v in (("birth_date", birth), ("informed_consent_date", ref))
+                       if v is None)
+        note = ("informed consent: none recorded, and age is taken on the consent date (PN-16)"
+                if ctx.record.informed_consent_date == "none" else "")
+        return Missing(needed, note)
+    age = age_in_years(birth, on=ref)
+    facts.update(age_years=age, age_years_unit="years", age_years_on=ref,
+                 age_reference=ref_name)
+    return age
 
 
-def _date_field(label: str, getter: Callable[[ScreeningRecord], object], path: str,
-                ) -> Callable[[Context], Resolved]:
-    def resolve(ctx: Context) -> Resolved:
+def _date_field(name: str, getter: Callable[[ScreeningRecord], object], path: str,
+                none_text: str) -> Reader:
+    missing, nothing = Missing((path,)), NoneRecorded(none_text)
+
+    def read(ctx: Context, facts: dict[str, Fact]) -> Resolved:
         value = getter(ctx.record)
         if value == "none":
-            return NoneRecorded(f"{label}: none recorded")
+            facts[name] = "none"
+            return nothing
         if not isinstance(value, dt.date):
-            return Missing((path,))
-        return FieldValue(value, lambda: f"{label} {value.isoformat()}", on=value)
+            return missing
+        facts[name] = value
+        return value
 
-    return resolve
+    return read
 
 
-def _measurable(ctx: Context) -> Resolved:
+def _measurable(ctx: Context, facts: dict[str, Fact]) -> Resolved:
     lesions = ctx.record.imaging.lesions
     if lesions is None:
         return Missing(("imaging.lesions",))
     count = sum(1 for lesion in lesions if is_measurable(lesion))
-    return FieldValue(count, lambda: f"{count} measurable lesion{'s' if count != 1 else ''} "
-                                     f"(of {len(lesions)} recorded)")
+    facts.update(measurable_lesion_count=count, measurable_lesions_recorded=len(lesions))
+    return count
 
 
 def count_prior_lines(ctx: Context, *, count_haic_as_line: bool) -> tuple[int, list[str]] | None:
@@ -327,168 +322,174 @@ def _line_groups(therapies: list[PriorTherapy], count_haic_as_line: bool,
     return groups
 
 
-def count_lines(therapies: list[PriorTherapy], *, count_haic_as_line: bool) -> int:
-    """The number of lines :func:`count_prior_lines` counts, without their names (PN-18)."""
-    if not therapies:
-        return 0
-    return sum(1 for entries in _line_groups(therapies, count_haic_as_line).values()
-               if therapies[entries[-1]].end_reason in ("progression", "intolerance"))
-
-
-def _prior_lines(ctx: Context) -> Resolved:
+def _prior_lines(ctx: Context, facts: dict[str, Fact]) -> Resolved:
     counted = count_prior_lines(ctx, count_haic_as_line=False)
     if counted is None:
         return Missing(("prior_therapies",))
     number, regimens = counted
-    listing = f" ({'; '.join(regimens)})" if regimens else ""
-    return FieldValue(number, lambda: f"{number} prior systemic line"
-                                      f"{'s' if number != 1 else ''}{listing}")
+    facts.update(prior_systemic_lines=number, prior_systemic_line_regimens="; ".join(regimens))
+    return number
 
 
-def _child_pugh(ctx: Context) -> Resolved:
+def _child_pugh(ctx: Context, facts: dict[str, Fact]) -> Resolved:
     r = ctx.record
-    missing = []
-    bili, alb, inr = ctx.lab_result("bilirubin"), ctx.lab_result("albumin"), ctx.lab_result("inr")
-    if bili is None:
-        missing.append("labs.bilirubin")
-    if alb is None:
-        missing.append("labs.albumin")
-    if inr is None and r.labs.pt_prolongation_s is None:
-        missing.append("labs.inr")
-    if r.liver.ascites is None:
-        missing.append("liver.ascites")
-    if r.liver.encephalopathy is None:
-        missing.append("liver.encephalopathy")
-    if missing or bili is None or alb is None or r.liver.ascites is None \
-            or r.liver.encephalopathy is None:
-        return Missing(tuple(missing))
-    result = child_pugh(
+    bili, alb, inr = r.labs.bilirubin, r.labs.albumin, r.labs.inr
+    ascites, encephalopathy = r.liver.ascites, r.liver.encephalopathy
+    if bili is None or alb is None or ascites is None or encephalopathy is None \
+            or (inr is None and r.labs.pt_prolongation_s is None):
+        needed = [path for path, value in (("labs.bilirubin", bili), ("labs.albumin", alb))
+                  if value is None]
+        if inr is None and r.labs.pt_prolongation_s is None:
+            needed.append("labs.inr")
+        needed += [path for path, value in (("liver.ascites", ascites),
+                                            ("liver.encephalopathy", encephalopathy))
+                   if value is None]
+        return Missing(tuple(needed))
+    points = child_pugh_points(
         bilirubin=Quantity(bili.value, bili.unit), albumin=Quantity(alb.value, alb.unit),
         inr=inr.value if inr is not None else None, pt_prolongation_s=r.labs.pt_prolongation_s,
-        ascites=r.liver.ascites, encephalopathy=r.liver.encephalopathy)
-    return FieldValue(result.points, result.summary)
+        ascites=ascites, encephalopathy=encephalopathy)
+    facts.update(
+        child_pugh_points=points.total,
+        child_pugh_class=child_pugh_class(points.total).value,
+        child_pugh_bilirubin_points=points.bilirubin,
+        child_pugh_albumin_points=points.albumin,
+        child_pugh_coagulation_item=points.coagulation_item.value,
+        child_pugh_coagulation_points=points.coagulation,
+        child_pugh_ascites_points=points.ascites,
+        child_pugh_encephalopathy_points=points.encephalopathy,
+    )
+    return points.total
 
 
-def _child_pugh_class(ctx: Context) -> Resolved:
-    points = ctx.get("child_pugh_points")
-    if not isinstance(points, FieldValue):
-        return points
-    number = as_number(points)
-    klass = "A" if number <= 6 else ("B" if number <= 9 else "C")
-    return FieldValue(klass, points.describe)
+def _child_pugh_class(ctx: Context, facts: dict[str, Fact]) -> Resolved:
+    points = _child_pugh(ctx, facts)
+    return points if isinstance(points, ABSENT) else str(facts["child_pugh_class"])
 
 
-def _crcl(ctx: Context) -> Resolved:
+def _crcl(ctx: Context, facts: dict[str, Fact]) -> Resolved:
     r = ctx.record
-    creat = ctx.lab_result("creatinine")
-    missing = [path for path, value in (("labs.creatinine", creat), ("weight_kg", r.weight_kg),
-                                        ("sex", r.sex), ("birth_date", r.birth_date))
-               if value is None]
-    if missing or creat is None or r.weight_kg is None or r.sex is None or r.birth_date is None:
-        return Missing(tuple(missing))
-    on = ctx.lab_on(creat) or ctx.on
+    creat = r.labs.creatinine
+    if creat is None or r.weight_kg is None or r.sex is None or r.birth_date is None:
+        return Missing(tuple(path for path, value in (
+            ("labs.creatinine", creat), ("weight_kg", r.weight_kg), ("sex", r.sex),
+            ("birth_date", r.birth_date)) if value is None))
+    on = creat.collected_on or r.lab_date or ctx.on
     age = age_in_years(r.birth_date, on=on)
-    weight, sex = r.weight_kg, r.sex
-    # The record was checked on reading (plausible values, creatinine units), so the formula
-    # is applied directly; cockcroft_gault() would check everything again.
+    sex = r.sex.value
+    # The record was checked when it was built (plausible values, creatinine units), so the
+    # Cockcroft and Gault (1976) formula is applied directly.
     scr_mg_dl = convert(creat.value, creat.unit, "mg/dL", analyte="creatinine")
-    value = cockcroft_gault_formula(age, weight, sex == "F", scr_mg_dl)
-
-    def text() -> str:
-        return (f"Cockcroft-Gault clearance {value:.1f} mL/min (age {age}, {fmt_number(weight)} "
-                f"kg, {sex}, creatinine {_with_unit(creat.value, creat.unit)})")
-
-    return FieldValue(value, text, unit="mL/min", on=on)
-
-
-def _lab_date(ctx: Context) -> Resolved:
-    dates = []
-    undated = []
-    for name in _LAB_NAMES:
-        result = ctx.lab_result(name)
-        if result is None:
-            continue
-        on = ctx.lab_on(result)
-        if on is None:
-            undated.append(f"labs.{name}.collected_on")
-        else:
-            dates.append(on)
-    if not dates and not undated:
-        return Missing(("lab_date",))
-    if undated:
-        return Missing(("lab_date",))
-    oldest = min(dates)
-    return FieldValue(oldest, lambda: f"Qualifying labs from {oldest.isoformat()}", on=oldest)
+    value = cockcroft_gault_formula(age, r.weight_kg, sex == "F", scr_mg_dl)
+    facts.update(creatinine_clearance=value, creatinine_clearance_unit="mL/min",
+                 creatinine_clearance_on=on, creatinine_clearance_age_years=age,
+                 weight_kg=r.weight_kg, sex=sex, creatinine_clearance_creatinine=creat.value,
+                 creatinine_clearance_creatinine_unit=creat.unit)
+    return value
 
 
-def _qtc(formula: str) -> Callable[[Context], Resolved]:
-    def resolve(ctx: Context) -> Resolved:
+_NO_LAB_DATE = Missing(("lab_date",))
+
+
+_ALL_LABS = operator.attrgetter(*LAB_NAMES)
+
+
+def _lab_date(ctx: Context, facts: dict[str, Fact]) -> Resolved:
+    default = ctx.record.lab_date
+    oldest: dt.date | None = None
+    for result in _ALL_LABS(ctx.record.labs):
+        if result is not None:
+            on = result.collected_on or default
+            if on is None:
+                return _NO_LAB_DATE
+            if oldest is None or on < oldest:
+                oldest = on
+    if oldest is None:
+        return _NO_LAB_DATE
+    facts["lab_date"] = oldest
+    return oldest
+
+
+def _qtc(formula: str) -> Reader:
+    field = f"qtc_{formula}"
+    keys = (f"{field}_unit", f"{field}_on", f"{field}_ecg_count")
+    correct = fridericia_formula if formula == "fridericia" else bazett_formula
+    missing = Missing(("cardiac.ecgs",))
+
+    def read(ctx: Context, facts: dict[str, Fact]) -> Resolved:
         ecgs = ctx.record.cardiac.ecgs
         if not ecgs:
-            return Missing(("cardiac.ecgs",))
-        # Each tracing was checked on reading; average the per-tracing QTc (PN-30).
-        correct = fridericia_formula if formula == "fridericia" else bazett_formula
-        name = "QTcF" if formula == "fridericia" else "QTcB"
+            return missing
+        # Each tracing was checked when the record was built; average the per-tracing QTc
+        # (PN-30, docs/protocol-notes.md#pn-30).
         value = sum(correct(e.qt_ms, e.heart_rate_bpm) for e in ecgs) / len(ecgs)
+        facts[field] = value
+        facts[keys[0]] = "ms"
         on = ctx.record.cardiac.ecg_date
+        if on is not None:
+            facts[keys[1]] = on
+        facts[keys[2]] = len(ecgs)
+        return value
 
-        def text() -> str:
-            how = f"mean of {len(ecgs)} ECGs" if len(ecgs) > 1 else "1 ECG"
-            when = f" on {on.isoformat()}" if on else ""
-            return f"{name} {value:.0f} ms ({how}){when}"
-
-        return FieldValue(value, text, unit="ms", on=on)
-
-    return resolve
+    return read
 
 
-def _lvef(ctx: Context) -> Resolved:
+def _lvef(ctx: Context, facts: dict[str, Fact]) -> Resolved:
     echo = ctx.record.cardiac.echo
     if echo is None or echo.lvef is None:
         return Missing(("cardiac.echo.lvef",))
-    lvef, on = echo.lvef, echo.date
-
-    def text() -> str:
-        when = f" on {on.isoformat()}" if on else ""
-        return f"LVEF {fmt_number(lvef)}%{when}"
-
-    return FieldValue(lvef, text, unit="%", on=on)
+    facts["lvef"] = echo.lvef
+    facts["lvef_unit"] = "%"
+    if echo.date is not None:
+        facts["lvef_on"] = echo.date
+    return echo.lvef
 
 
-_RESOLVERS: dict[str, Callable[[Context], Resolved]] = {
+def _date(name: str, path: str, none_text: str,
+          getter: Callable[[ScreeningRecord], object]) -> Reader:
+    return _date_field(name, getter, path, none_text)
+
+
+_READERS: dict[str, Reader] = {
     "age_years": _age,
-    "informed_consent_date": _date_field("Informed consent", lambda r: r.informed_consent_date,
-                                         "informed_consent_date"),
+    "informed_consent_date": _date(
+        "informed_consent_date", "informed_consent_date",
+        "No informed consent signed (the record says none)",
+        lambda r: r.informed_consent_date),
     "measurable_lesion_count": _measurable,
-    "imaging_date": _date_field("Qualifying scan", lambda r: r.imaging.date, "imaging.date"),
-    "cns_stable_since": _date_field("CNS metastases stable since", lambda r: r.cns_stable_since,
-                                    "cns_stable_since"),
+    "imaging_date": _date("imaging_date", "imaging.date", "No qualifying scan",
+                          lambda r: r.imaging.date),
+    "cns_stable_since": _date("cns_stable_since", "cns_stable_since",
+                              "CNS metastases never stable", lambda r: r.cns_stable_since),
     "prior_systemic_lines": _prior_lines,
     "child_pugh_points": _child_pugh,
     "child_pugh_class": _child_pugh_class,
     "creatinine_clearance": _crcl,
     "lab_date": _lab_date,
     "lvef": _lvef,
-    "echo_date": _date_field("Echocardiogram",
-                             lambda r: r.cardiac.echo.date if r.cardiac.echo else None,
-                             "cardiac.echo.date"),
+    "echo_date": _date("echo_date", "cardiac.echo.date", "No echocardiogram",
+                       lambda r: r.cardiac.echo.date if r.cardiac.echo else None),
     "qtc_fridericia": _qtc("fridericia"),
     "qtc_bazett": _qtc("bazett"),
-    "ecg_date": _date_field("ECG", lambda r: r.cardiac.ecg_date, "cardiac.ecg_date"),
-    "last_trial_therapy_date": _date_field(
-        "Last antitumour therapy in another trial", lambda r: r.history.last_trial_therapy_date,
-        "history.last_trial_therapy_date"),
-    "last_major_surgery_date": _date_field(
-        "Last major surgery", lambda r: r.history.last_major_surgery_date,
-        "history.last_major_surgery_date"),
+    "ecg_date": _date("ecg_date", "cardiac.ecg_date", "No ECG", lambda r: r.cardiac.ecg_date),
+    "last_trial_therapy_date": _date(
+        "last_trial_therapy_date", "history.last_trial_therapy_date",
+        "Last antitumour therapy in another trial: none recorded",
+        lambda r: r.history.last_trial_therapy_date),
+    "last_major_surgery_date": _date(
+        "last_major_surgery_date", "history.last_major_surgery_date",
+        "Last major surgery: none recorded", lambda r: r.history.last_major_surgery_date),
 }
 
 
-_DISPATCH: dict[str, Callable[[Context], Resolved]] = {
-    **{name: partial(Context._lab, name=name) for name in _LAB_LABELS},
-    **{name: partial(Context._simple, name=name) for name in _SIMPLE_LABELS},
-    **_RESOLVERS,
+_DISPATCH: dict[str, Reader] = {
+    **{name: _lab(name) for name in LAB_NAMES},
+    **{name: _simple(name) for name in _SIMPLE_FIELDS},
+    **_READERS,
 }
+
+#: The fields that are laboratory results (they carry a unit and reference limits).
+LAB_FIELDS: frozenset[str] = frozenset(LAB_NAMES)
 
 
 def resolvable_fields() -> frozenset[str]:
@@ -496,199 +497,24 @@ def resolvable_fields() -> frozenset[str]:
     return frozenset(_DISPATCH)
 
 
-# --- raw values for the status-only path --------------------------------------------------------
-# Screening many records for the answer alone needs each field's bare value, not its words.
-# A raw getter returns what ``Context.get(name).value`` would be, ``None`` where ``get`` gives
-# :class:`Missing`, or :data:`NONE_RECORDED` where it gives :class:`NoneRecorded`. They build
-# no FieldValue, closure or cache entry. The engine's tests check that both paths agree.
+def reader(name: str) -> Reader:
+    """The reader of field ``name``: ``read(ctx, facts)`` returns the value (or
+    :class:`Missing` / :class:`NoneRecorded`) and adds the field's facts to ``facts``.
 
-#: Raw marker of a field the record says there was none of (``none``).
-NONE_RECORDED: Any = NoneRecorded("")
+    Raises:
+        UnknownTermError: ``name`` is not a field of the screening vocabulary.
 
-RawGetter = Callable[[Context], Any]
-
-
-def _raw_lab(name: str) -> RawGetter:
-    def raw(ctx: Context) -> Any:
-        result = getattr(ctx.record.labs, name)
-        return None if result is None else result.value
-
-    return raw
-
-
-def _raw_simple(name: str) -> RawGetter:
-    path = FIELD_SOURCES[name]
-    if name in _DIAGNOSIS_FIELDS:
-        attr = _DIAGNOSIS_FIELDS[name]
-
-        def raw_diagnosis(ctx: Context) -> Any:
-            return getattr(ctx.record.diagnosis, attr)
-
-        return raw_diagnosis
-
-    def raw(ctx: Context) -> Any:
-        return getattr(ctx.record, path)
-
-    return raw
-
-
-def _raw_age(ctx: Context) -> Any:
-    birth = ctx.record.birth_date
-    ref = ctx.age_reference_date()[0]
-    if birth is None or ref is None:
-        return None
-    return age_in_years(birth, on=ref)
-
-
-def _raw_date(getter: Callable[[ScreeningRecord], object]) -> RawGetter:
-    def raw(ctx: Context) -> Any:
-        value = getter(ctx.record)
-        if value == "none":
-            return NONE_RECORDED
-        return value if isinstance(value, dt.date) else None
-
-    return raw
-
-
-def _raw_measurable(ctx: Context) -> Any:
-    lesions = ctx.record.imaging.lesions
-    if lesions is None:
-        return None
-    return sum(1 for lesion in lesions if is_measurable(lesion))
-
-
-def _raw_prior_lines(ctx: Context) -> Any:
-    therapies = ctx.record.prior_therapies
-    return None if therapies is None else count_lines(therapies, count_haic_as_line=False)
-
-
-def _raw_child_pugh(ctx: Context) -> Any:
-    r = ctx.record
-    labs, liver = r.labs, r.liver
-    bili, alb, inr = labs.bilirubin, labs.albumin, labs.inr
-    ascites, encephalopathy = liver.ascites, liver.encephalopathy
-    if bili is None or alb is None or (inr is None and labs.pt_prolongation_s is None) \
-            or ascites is None or encephalopathy is None:
-        return None
-    asc, enc = _CP_ASCITES.get(ascites), _CP_ENCEPHALOPATHY.get(encephalopathy)
-    if inr is None or asc is None or enc is None or bili.unit not in ("umol/L", "mg/dL") \
-            or alb.unit not in ("g/L", "g/dL"):
-        full = _child_pugh(ctx)  # anything unusual: the full score decides
-        return full.value if isinstance(full, FieldValue) else None
-    # child_pugh() on canonical units, without building Quantity objects (same bands).
-    b = bili.value
-    if bili.unit == "mg/dL":
-        points = 1 if b < 2.0 else (2 if b <= 3.0 else 3)
-    else:
-        points = 1 if b < 34.0 else (2 if b <= 51.0 else 3)
-    a = alb.value
-    if alb.unit == "g/dL":
-        points += 1 if a > 3.5 else (2 if a >= 2.8 else 3)
-    else:
-        points += 1 if a > 35.0 else (2 if a >= 28.0 else 3)
-    i = inr.value
-    points += 1 if i < 1.7 else (2 if i <= 2.3 else 3)
-    return points + asc + enc
-
-
-_CP_ASCITES = {"none": 1, "mild": 2, "moderate_severe": 3}
-_CP_ENCEPHALOPATHY = {"none": 1, "grade_1_2": 2, "grade_3_4": 3}
-
-
-def _raw_child_pugh_class(ctx: Context) -> Any:
-    points = _raw_child_pugh(ctx)
-    if points is None:
-        return None
-    return "A" if points <= 6 else ("B" if points <= 9 else "C")
-
-
-def _raw_crcl(ctx: Context) -> Any:
-    r = ctx.record
-    creat = r.labs.creatinine
-    if creat is None or r.weight_kg is None or r.sex is None or r.birth_date is None:
-        return None
-    on = ctx.lab_on(creat) or ctx.on
-    age = age_in_years(r.birth_date, on=on)
-    scr_mg_dl = (float(creat.value) if creat.unit == "mg/dL"
-                 else convert(creat.value, creat.unit, "mg/dL", analyte="creatinine"))
-    return cockcroft_gault_formula(age, r.weight_kg, r.sex == "F", scr_mg_dl)
-
-
-def _raw_lab_date(ctx: Context) -> Any:
-    labs, default = ctx.record.labs, ctx.record.lab_date
-    oldest = None
-    for name in _LAB_NAMES:
-        result = getattr(labs, name)
-        if result is None:
-            continue
-        on = result.collected_on or default
-        if on is None:
-            return None
-        if oldest is None or on < oldest:
-            oldest = on
-    return oldest
-
-
-def _raw_qtc(formula: str) -> RawGetter:
-    correct = fridericia_formula if formula == "fridericia" else bazett_formula
-
-    def raw(ctx: Context) -> Any:
-        ecgs = ctx.record.cardiac.ecgs
-        if not ecgs:
-            return None
-        return sum(correct(e.qt_ms, e.heart_rate_bpm) for e in ecgs) / len(ecgs)
-
-    return raw
-
-
-def _raw_lvef(ctx: Context) -> Any:
-    echo = ctx.record.cardiac.echo
-    return None if echo is None else echo.lvef
-
-
-_RAW: dict[str, RawGetter] = {
-    **{name: _raw_lab(name) for name in _LAB_LABELS},
-    **{name: _raw_simple(name) for name in _SIMPLE_LABELS},
-    "age_years": _raw_age,
-    "informed_consent_date": _raw_date(lambda r: r.informed_consent_date),
-    "measurable_lesion_count": _raw_measurable,
-    "imaging_date": _raw_date(lambda r: r.imaging.date),
-    "cns_stable_since": _raw_date(lambda r: r.cns_stable_since),
-    "prior_systemic_lines": _raw_prior_lines,
-    "child_pugh_points": _raw_child_pugh,
-    "child_pugh_class": _raw_child_pugh_class,
-    "creatinine_clearance": _raw_crcl,
-    "lab_date": _raw_lab_date,
-    "lvef": _raw_lvef,
-    "echo_date": _raw_date(lambda r: r.cardiac.echo.date if r.cardiac.echo else None),
-    "qtc_fridericia": _raw_qtc("fridericia"),
-    "qtc_bazett": _raw_qtc("bazett"),
-    "ecg_date": _raw_date(lambda r: r.cardiac.ecg_date),
-    "last_trial_therapy_date": _raw_date(lambda r: r.history.last_trial_therapy_date),
-    "last_major_surgery_date": _raw_date(lambda r: r.history.last_major_surgery_date),
-}
-
-#: The unit of each derived field's value (lab fields carry the result's own unit).
-RAW_UNITS: dict[str, str] = {"age_years": "years", "creatinine_clearance": "mL/min",
-                             "lvef": "%", "qtc_fridericia": "ms", "qtc_bazett": "ms"}
-
-LAB_FIELDS: frozenset[str] = frozenset(_LAB_NAMES)
-
-
-def raw_getter(name: str) -> RawGetter:
-    """The raw-value getter of vocabulary field ``name`` (for the engine's status-only path).
-
-    It returns the value :meth:`Context.get` would resolve (``.value`` of the FieldValue),
-    ``None`` where that is :class:`Missing`, and :data:`NONE_RECORDED` where it is
-    :class:`NoneRecorded`, without building any words.
-
-    >>> from oncotrial.eligibility.record import example_record
-    >>> ctx = Context(example_record(), on=dt.date(2026, 3, 2), first_dose_on=dt.date(2026, 3, 2),
-    ...               age_reference="informed_consent")
-    >>> raw_getter("ecog")(ctx) == ctx.get("ecog").value
-    True
+    >>> reader("anc_count")
+    Traceback (most recent call last):
+    ...
+    oncotrial.errors.UnknownTermError: The eligibility engine has no screening field 'anc_count'...
     """
-    getter = _RAW.get(name)
-    if getter is None:
-        raise KeyError(f"the eligibility engine cannot resolve field {name!r}")
-    return getter
+    found = _DISPATCH.get(name)
+    if found is None:
+        close = [f for f in _DISPATCH if f in name or name in f]
+        close += difflib.get_close_matches(name, _DISPATCH, n=3)
+        raise UnknownTermError(
+            "screening field", name, list(dict.fromkeys(close))[:3],
+            message=f"The eligibility engine has no screening field {name!r}.",
+            hint=None if close else "The fields are listed in docs/eligibility.md.")
+    return found

@@ -1,20 +1,26 @@
-"""The screening record: everything the eligibility engine reads about one patient.
+"""The screening record: everything the eligibility engine reads about one subject.
 
-A typed pydantic model, read from YAML or JSON (:func:`parse_record`, :func:`load_record`).
-Every field is optional, because an incomplete record is normal during screening: the engine
-then answers ``missing`` for the criteria that need the absent data and names them.
+A typed pydantic model, read from YAML or JSON (:func:`parse_record`, :func:`load_record`) and
+stored as a versioned JSON document (``record.model_dump_json()`` and
+``ScreeningRecord.model_validate_json(text)`` give the same record back). Every field is
+optional, because an incomplete record is normal during screening: the engine then answers
+``missing`` for the criteria that need the absent data and names them.
 
 Conventions that matter for safety:
 
-* An absent value means "not yet recorded". Where "there is none" is a real answer (no major
-  surgery, no trial therapy), write ``none``; only then does the engine treat it as absent.
+* An absent value means "not yet recorded". Where "there was none" is a real answer (no major
+  surgery, no trial therapy, no anti-HBV therapy, no informed consent), write ``none``; only
+  then does the engine treat the event as absent. Lists work the same way (``[]`` is none).
 * Each laboratory result carries its unit and the site's reference range (``lln``, ``uln``,
   in the result's unit) and may carry its own date (``collected_on``; default ``lab_date``).
+  A unit that is not one of the analyte's, and a physiologically impossible value, are refused
+  whenever a record is built, from YAML, JSON or Python.
 * HBV DNA keeps the unit the laboratory reported (IU/mL or copies/mL) and is never converted
-  (PN-23).
+  (PN-23, ``docs/protocol-notes.md#pn-23``).
 
-The documented example of a typical eligible patient is ``data/example_patient.yaml``
-(:func:`example_record`).
+:meth:`ScreeningRecord.lab_results` gives the laboratory results as the shared
+:class:`oncotrial.records.LabResult` records. The documented example of a typical eligible
+subject is ``data/example_patient.yaml`` (:func:`example_record`).
 """
 
 from __future__ import annotations
@@ -23,13 +29,21 @@ import datetime as dt
 import json
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NoReturn
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
-from oncotrial.clinical.units import check_plausible, normalise_unit
-from oncotrial.errors import ImplausibleValueError, InputError, UnitError
+from oncotrial.clinical import check_plausible, normalise_unit
+from oncotrial.errors import ImplausibleValueError, InputError, UnitError, UnknownTermError
+from oncotrial.records import LabResult, Sex
 
 __all__ = [
     "EXAMPLES",
@@ -41,7 +55,7 @@ __all__ = [
     "HepatitisData",
     "History",
     "ImagingData",
-    "LabResult",
+    "LabEntry",
     "Labs",
     "Lesion",
     "LiverClinical",
@@ -64,8 +78,11 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class LabResult(_Model):
-    """One laboratory result with its unit, reference range and date."""
+class LabEntry(_Model):
+    """One laboratory result as entered: value, unit, reference range and date.
+
+    :meth:`ScreeningRecord.lab_results` turns these into :class:`oncotrial.records.LabResult`.
+    """
 
     value: float
     unit: str = Field(default="", validate_default=True,
@@ -88,19 +105,19 @@ class LabResult(_Model):
 class Labs(_Model):
     """Screening laboratory results (inclusion 11); keys are analyte keys of docs/clinical.md."""
 
-    anc: LabResult | None = None
-    platelets: LabResult | None = None
-    hemoglobin: LabResult | None = None
-    bilirubin: LabResult | None = None
-    alt: LabResult | None = None
-    ast: LabResult | None = None
-    albumin: LabResult | None = None
-    creatinine: LabResult | None = None
-    pt: LabResult | None = None
+    anc: LabEntry | None = None
+    platelets: LabEntry | None = None
+    hemoglobin: LabEntry | None = None
+    bilirubin: LabEntry | None = None
+    alt: LabEntry | None = None
+    ast: LabEntry | None = None
+    albumin: LabEntry | None = None
+    creatinine: LabEntry | None = None
+    pt: LabEntry | None = None
     pt_prolongation_s: float | None = Field(
         default=None, description="Seconds of PT over control; Child-Pugh uses it without INR.")
-    inr: LabResult | None = None
-    aptt: LabResult | None = None
+    inr: LabEntry | None = None
+    aptt: LabEntry | None = None
 
 
 class ViralLoad(_Model):
@@ -127,8 +144,9 @@ class HepatitisData(_Model):
     hbsag: Result | None = None
     anti_hbc: Result | None = None
     hbv_dna: ViralLoad | None = None
-    anti_hbv_therapy_start: dt.date | None = Field(
-        default=None, description="Start of nucleos(t)ide analogue therapy.")
+    anti_hbv_therapy_start: dt.date | Literal["none"] | None = Field(
+        default=None, description="Start of nucleos(t)ide analogue therapy; 'none' when the "
+                                  "subject receives none.")
     anti_hcv: Result | None = None
     hcv_rna: Result | None = Field(default=None, description="HCV RNA now.")
     hcv_rna_ever_positive: bool | None = None
@@ -265,12 +283,19 @@ class Attestation(_Model):
 
 
 class ScreeningRecord(_Model):
-    """One patient's screening data. See ``docs/eligibility.md`` for every field."""
+    """One subject's screening data. See ``docs/eligibility.md`` for every field.
 
-    patient_id: str = Field(default="", description="Screening number.")
-    sex: Literal["M", "F"] | None = None
+    >>> record = example_record()
+    >>> ScreeningRecord.model_validate_json(record.model_dump_json()) == record
+    True
+    """
+
+    subject_id: str = Field(default="", description="Screening number of the subject.")
+    sex: Sex | None = None
     birth_date: dt.date | None = None
-    informed_consent_date: dt.date | None = None
+    informed_consent_date: dt.date | Literal["none"] | None = Field(
+        default=None, description="Date the consent form was signed; 'none' when the subject "
+                                  "declined (or has not signed).")
     planned_enrolment_date: dt.date | None = Field(
         default=None, description="Screening date when none is given to screen().")
     planned_first_dose_date: dt.date | None = Field(
@@ -293,7 +318,8 @@ class ScreeningRecord(_Model):
     reproductive: Reproductive = Field(default_factory=Reproductive)
     attestations: dict[str, bool | Attestation] = Field(
         default_factory=dict,
-        description="Investigator answers by criterion id ('I5') or id.label ('E3.recovery').")
+        description="Investigator answers, keyed by the question in its natural direction "
+                    "(recovered_from_surgery: true means recovered); see docs/eligibility.md.")
 
     @field_validator("sex", mode="before")
     @classmethod
@@ -303,13 +329,73 @@ class ScreeningRecord(_Model):
             return {"MALE": "M", "FEMALE": "F"}.get(text, text)
         return value
 
+    @model_validator(mode="before")
+    @classmethod
+    def _renamed(cls, data: object) -> object:
+        if isinstance(data, dict) and "patient_id" in data:
+            raise ValueError("'patient_id' is now called 'subject_id'; rename the entry")
+        return data
+
+    @model_validator(mode="after")
+    def _plausible(self) -> ScreeningRecord:
+        problems = _plausibility(self)
+        if problems:
+            raise _Implausible(problems)
+        return self
+
+    def lab_results(self, *, undated_on: dt.date | None = None) -> tuple[LabResult, ...]:
+        """The laboratory results as shared records (:class:`oncotrial.records.LabResult`).
+
+        One per result present, in the order of :class:`Labs`; ``analyte`` is the entry's
+        name (``anc``, ``platelets``...), the date is the result's ``collected_on``, else the
+        record's ``lab_date``, else ``undated_on``. A ratio (INR) has unit ``""``.
+        ``labs.pt_prolongation_s`` is a derived number, not a result, and is left out.
+
+        Raises:
+            InputError: a result has no date and no ``undated_on`` was given (names them).
+
+        >>> [(r.analyte, r.value, r.unit) for r in example_record().lab_results()][:2]
+        [('anc', 2.1, '10^9/L'), ('platelets', 112.0, '10^9/L')]
+        """
+        results, undated = [], []
+        for name in LAB_NAMES:
+            entry = getattr(self.labs, name)
+            if entry is None:
+                continue
+            on = entry.collected_on or self.lab_date or undated_on
+            if on is None:
+                undated.append(f"labs.{name}")
+                continue
+            results.append(LabResult(self.subject_id, name, entry.value,
+                                     "" if entry.unit == "1" else entry.unit, entry.lln,
+                                     entry.uln, on))
+        if undated:
+            raise InputError(
+                f"Laboratory results without a date: {', '.join(undated)}.", field="lab_date",
+                hint="Fill in lab_date (or each result's collected_on), or pass undated_on.")
+        return tuple(results)
+
+
+#: The laboratory entries of :class:`Labs` that are results (not pt_prolongation_s).
+LAB_NAMES: tuple[str, ...] = ("anc", "platelets", "hemoglobin", "bilirubin", "alt", "ast",
+                              "albumin", "creatinine", "pt", "inr", "aptt")
+
+
+class _Implausible(InputError):
+    """Every unit and plausibility problem of a record (raised inside pydantic validation)."""
+
+    def __init__(self, problems: list[InputError]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(p.message for p in problems), field=problems[0].field,
+                         value=problems[0].value, hint=problems[0].hint)
+
 
 def _plausibility(record: ScreeningRecord) -> list[InputError]:
     """Every unit and plausibility problem of the record, before any criterion is evaluated."""
     checks: list[tuple[str, float, str]] = []
-    for name in type(record.labs).model_fields:
+    for name in LAB_NAMES:
         result = getattr(record.labs, name)
-        if isinstance(result, LabResult):
+        if result is not None:
             checks.append((name, result.value, result.unit))
     if record.weight_kg is not None:
         checks.append(("weight", record.weight_kg, "kg"))
@@ -335,32 +421,39 @@ def _validate(data: Any, source: str) -> ScreeningRecord:
             hint="See eligibility/data/example_patient.yaml for the layout.",
         )
     try:
-        record = ScreeningRecord.model_validate(data)
+        return ScreeningRecord.model_validate(data)
     except ValidationError as error:
+        items = error.errors()
+        implausible = [i["ctx"]["error"] for i in items
+                       if isinstance(i.get("ctx", {}).get("error"), _Implausible)]
+        if implausible and len(items) == 1:
+            _raise_implausible(source, implausible[0].problems)
         lines = []
-        for item in error.errors():
-            where = ".".join(str(p) for p in item["loc"])
+        for item in items:
+            where = ".".join(str(p) for p in item["loc"]) or "record"
             lines.append(f"  - {where}: {item['msg']}")
         raise InputError(
             f"{source} has {len(lines)} problem{'s' if len(lines) != 1 else ''}:\n"
             + "\n".join(lines),
-            field=".".join(str(p) for p in error.errors()[0]["loc"]),
+            field=".".join(str(p) for p in items[0]["loc"]),
             hint="Correct these fields; docs/eligibility.md describes each one.",
         ) from None
-    problems = _plausibility(record)
+
+
+def _raise_implausible(source: str, problems: list[InputError]) -> NoReturn:
+    """Raise the one problem with its own type, or all of them at once in one InputError."""
     if len(problems) == 1:
         only = problems[0]
-        raise type(only)(f"{source}: {only.message}", field=only.field, value=only.value,
-                         hint=only.hint)
-    if problems:
-        # Report every unit and plausibility problem at once, so one correction pass suffices.
-        raise InputError(
-            f"{source} has {len(problems)} problems:\n"
-            + "\n".join(f"  - {p.message} {p.hint or ''}".rstrip() for p in problems),
-            field=problems[0].field,
-            hint="Correct these values; nothing was screened.",
-        )
-    return record
+        kind = ImplausibleValueError if isinstance(only, ImplausibleValueError) else UnitError
+        raise kind(f"{source}: {only.message}", field=only.field, value=only.value,
+                   hint=only.hint)
+    # Report every unit and plausibility problem at once, so one correction pass suffices.
+    raise InputError(
+        f"{source} has {len(problems)} problems:\n"
+        + "\n".join(f"  - {p.message} {p.hint or ''}".rstrip() for p in problems),
+        field=problems[0].field,
+        hint="Correct these values; nothing was screened.",
+    )
 
 
 def parse_record(text: str, *, source: str = "screening record") -> ScreeningRecord:
@@ -373,7 +466,7 @@ def parse_record(text: str, *, source: str = "screening record") -> ScreeningRec
 
     >>> record = parse_record("sex: F\\necog: 1\\nlabs: {anc: {value: 1.5, unit: /mm3}}")
     >>> record.sex, record.ecog, record.labs.anc.unit
-    ('F', 1, 'cells/uL')
+    (<Sex.FEMALE: 'F'>, 1, 'cells/uL')
     """
     try:
         data = yaml.safe_load(text)
@@ -418,13 +511,46 @@ def example_record(name: str = "eligible") -> ScreeningRecord:
     ``name`` is ``"eligible"``, ``"not_eligible"`` (neutropenia, QTc and HBV DNA too high) or
     ``"incomplete"`` (labs not yet back).
 
-    >>> example_record().patient_id
+    Raises:
+        UnknownTermError: there is no example of that name (the message lists them).
+
+    >>> example_record().subject_id
     'SCR-001'
     """
-    try:
-        file = EXAMPLES[name]
-    except KeyError:
-        raise InputError(f"There is no example record {name!r}.", field="name", value=name,
-                         hint=f"Use one of: {', '.join(EXAMPLES)}.") from None
+    file = EXAMPLES.get(name)
+    if file is None:
+        raise UnknownTermError("example record", name, message=f"There is no example record "
+                               f"{name!r}.", hint=f"Use one of: {', '.join(EXAMPLES)}.")
     text = (resources.files("oncotrial.eligibility") / "data" / file).read_text(encoding="utf-8")
     return parse_record(text, source=f"example {file}")
+
+
+def _model_of(annotation: Any) -> type[BaseModel] | None:
+    """The model class an annotation holds (``X | None`` -> X), or None for a plain value."""
+    for candidate in (annotation, *getattr(annotation, "__args__", ())):
+        if isinstance(candidate, type) and issubclass(candidate, BaseModel):
+            return candidate
+    return None
+
+
+def entry_paths(model: type[BaseModel] = ScreeningRecord, prefix: str = "") -> tuple[str, ...]:
+    """Every entry of the screening record by its dotted path, as ``missing`` names them.
+
+    A laboratory result is an entry, and so are its ``uln``, ``lln`` and ``collected_on``; a
+    viral load and a pregnancy test are entries as a whole; lists are entries as a whole.
+
+    >>> paths = entry_paths()
+    >>> "labs.alt.uln" in paths and "hepatitis.hbv_dna" in paths and "cardiac.echo.lvef" in paths
+    True
+    """
+    paths: list[str] = []
+    for name, info in model.model_fields.items():
+        path = f"{prefix}{name}"
+        sub = _model_of(info.annotation)
+        if sub is None or sub in (ViralLoad, PregnancyTest, Attestation):
+            paths.append(path)
+        elif sub is LabEntry:
+            paths += [path, f"{path}.uln", f"{path}.lln", f"{path}.collected_on"]
+        else:
+            paths += entry_paths(sub, f"{path}.")
+    return tuple(paths)

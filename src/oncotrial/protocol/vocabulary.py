@@ -10,7 +10,8 @@ unit where it has one, and a sentence for people. ``derived`` fields are compute
 from other data (age from birth date, Child-Pugh from labs), never typed in.
 
 Date fields distinguish "not recorded" (absent: the verdict is ``missing``) from "there was
-none" (the record says ``none``: the rule's ``if_absent`` applies). A number field's ``unit`` is
+none" (the record says ``none``: the rule's ``if_absent`` applies). Protocol clarifications
+(PN-xx) are written up in ``docs/protocol-notes.md``. A number field's ``unit`` is
 the canonical unit of :mod:`oncotrial.clinical.units`; a rule may state its limit in any unit
 that analyte accepts.
 """
@@ -50,7 +51,8 @@ FIELDS: dict[str, FieldSpec] = {
     "age_years": FieldSpec("integer", "Age in completed years on the age reference date.",
                            unit="years", derived=True),
     "sex": FieldSpec("category", "Sex recorded at screening.", categories=("M", "F")),
-    "informed_consent_date": FieldSpec("date", "Date the informed consent form was signed."),
+    "informed_consent_date": FieldSpec(
+        "date", "Date the informed consent form was signed ('none' when the subject declined)."),
     "ecog": FieldSpec("integer", "ECOG performance status (0-5)."),
     # Diagnosis and disease
     "diagnosis_method": FieldSpec(
@@ -110,7 +112,8 @@ FIELDS: dict[str, FieldSpec] = {
 CHECKS: dict[str, CheckSpec] = {
     "hbv_control": CheckSpec(
         "HBV DNA below the limit in the unit the lab reports (never converted) and anti-HBV "
-        "therapy started long enough before enrolment, for HBsAg-positive patients (PN-23, PN-24).",
+        "therapy started long enough before enrolment, for HBsAg-positive patients; no anti-HBV "
+        "therapy does not meet it (PN-23, PN-24).",
         {"max_iu_per_ml": "HBV DNA limit in IU/mL (strict <)",
          "max_copies_per_ml": "HBV DNA limit in copies/mL (strict <)",
          "antiviral_min_days": "days of anti-HBV therapy before enrolment"},
@@ -139,7 +142,8 @@ CHECKS: dict[str, CheckSpec] = {
         "No prior CDK4/6 inhibitor in the therapy history (PN-40).",
         {"drugs": "drug names that count as CDK4/6 inhibitors"}, required=("drugs",)),
     "no_hepatitis_coinfection": CheckSpec(
-        "Not HBsAg-positive together with HCV RNA-positive or anti-HDV-positive (PN-36).", {}),
+        "Not HBsAg-positive together with HCV RNA-positive or anti-HDV-positive; anti-HCV "
+        "negative rules out HCV and anti-HDV negative rules out HDV (PN-36).", {}),
     "no_recent_other_malignancy": CheckSpec(
         "No other malignancy within the look-back period, except the listed ones (PN-37).",
         {"years": "look-back period in years",
@@ -157,6 +161,21 @@ CHECKS: dict[str, CheckSpec] = {
         "(PN-12, PN-32).",
         {"months_after_last_dose": "months after the last dose"},
         required=("months_after_last_dose",)),
+    "prothrombin_time": CheckSpec(
+        "PT at most a multiple of the ULN; INR stands in only when PT in seconds was not "
+        "reported, so a PT above the limit fails whatever the INR (PN-29).",
+        {"max_times_uln": "PT limit as a multiple of the site's ULN (<=)",
+         "inr_max": "INR limit (<=) used only when no PT was reported; absent: INR never "
+                    "stands in"},
+        required=("max_times_uln",)),
+    "major_surgery_recovered": CheckSpec(
+        "No major surgery within the window before enrolment, and, after an earlier major "
+        "surgery, the investigator attests recovery; no major surgery needs no attestation "
+        "(PN-34).",
+        {"min_days_before": "days between the last major surgery and enrolment",
+         "attestation": "attestation key of the recovery question (true means recovered)",
+         "prompt": "the recovery question put to the investigator"},
+        required=("min_days_before", "attestation")),
 }
 
 

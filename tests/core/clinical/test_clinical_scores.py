@@ -39,7 +39,7 @@ CHILD_PUGH = json.loads((VECTORS / "child_pugh.json").read_text(encoding="utf-8"
 
 @pytest.mark.parametrize("case", CHILD_PUGH, ids=[c["id"] for c in CHILD_PUGH])
 def test_child_pugh_matches_the_published_table(case: dict[str, Any]) -> None:
-    """hcc_clinical_scores.md section 1: each cut-off and both sides of it (vector file)."""
+    """Pugh et al. 1973: each cut-off and both sides of it (vector file)."""
     result = child_pugh(
         bilirubin=Quantity(*case["bilirubin"]),
         albumin=Quantity(*case["albumin"]),
@@ -53,7 +53,7 @@ def test_child_pugh_matches_the_published_table(case: dict[str, Any]) -> None:
 
 
 def test_child_pugh_records_which_coagulation_item_was_used() -> None:
-    """Use one coagulation item only, INR preferred; record which one (scores section 1)."""
+    """Use one coagulation item only, INR preferred; record which one (docs/clinical.md)."""
     common: dict[str, Any] = {"bilirubin": Quantity(1, "mg/dL"), "albumin": Quantity(40, "g/L"),
                               "ascites": "none", "encephalopathy": "none"}
     assert child_pugh(inr=1.1, **common).coagulation_item is CoagulationItem.INR
@@ -143,7 +143,7 @@ def test_albi_matches_johnson_2015(bili: float, alb: float, score: float, grade:
 
 
 def test_albi_converts_conventional_units() -> None:
-    """mg/dL x 17.1 and g/dL x 10 before the formula (scores section 2)."""
+    """mg/dL x 17.1 and g/dL x 10 before the formula (Johnson et al. 2015 uses umol/L, g/L)."""
     si = albi(bilirubin=Quantity(17.1, "umol/L"), albumin=Quantity(35, "g/L"))
     conventional = albi(bilirubin=Quantity(1.0, "mg/dL"), albumin=Quantity(3.5, "g/dL"))
     assert conventional.score == pytest.approx(si.score)
@@ -162,7 +162,7 @@ def test_albi_refuses_zero_bilirubin() -> None:
         albi(bilirubin=Quantity(0, "umol/L"), albumin=Quantity(40, "g/L"))
 
 
-# BCLC 2022 (Reig et al., J Hepatol 2022), as summarised in hcc_clinical_scores.md section 3.
+# BCLC 2022 (Reig et al., J Hepatol 2022;76:681-693, figure 1).
 BCLC_CASES = [  # kwargs, stage, why
     ({"ecog": 0, "nodule_count": 1, "largest_nodule_cm": 2.0}, BclcStage.VERY_EARLY,
      "single nodule 2 cm, PS 0 is 0"),
@@ -249,7 +249,7 @@ def test_cockcroft_gault_refuses_bad_inputs() -> None:
         cockcroft_gault(age_years=60, weight_kg=0, sex="M", creatinine=Quantity(1, "mg/dL"))
 
 
-# Bazett QT/sqrt(RR), Fridericia QT/cbrt(RR), RR = 60/HR (scores section 6).
+# Bazett (1920) QT/sqrt(RR), Fridericia (1920) QT/cbrt(RR), RR = 60/HR.
 QTC_CASES = [  # qt, hr, bazett, fridericia, why
     (400, 60, 400.0, 400.0, "at 60 bpm both equal QT"),
     (400, 100, 400 / math.sqrt(0.6), 400 / 0.6 ** (1 / 3), "RR 0.6 s"),

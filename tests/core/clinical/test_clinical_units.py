@@ -1,9 +1,9 @@
 """Unit conversion for every analyte of the protocol and of CTCAE v5.0 lab terms.
 
-Expected factors come from ``hcc_clinical_scores.md`` section 8 (bilirubin x 17.1,
-creatinine x 88.4, albumin/haemoglobin g/dL x 10, haemoglobin g/dL x 0.6206 mmol/L, calcium
-x 0.2495, magnesium x 0.4114, glucose x 0.0555, counts /mm3 / 1000) and from the CTCAE v5.0
-tables in ``ctcae_v5.md`` (which print each threshold in both units).
+Expected factors come from the SI conversion tables of the AMA Manual of Style, 11th edition
+(bilirubin x 17.1, creatinine x 88.4, albumin/haemoglobin g/dL x 10, haemoglobin g/dL x 0.6206
+mmol/L, calcium x 0.2495, magnesium x 0.4114, glucose x 0.0555) and from CTCAE v5.0, which
+prints each count threshold both per mm3 and in 10^9/L (/mm3 / 1000).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from oncotrial.clinical import (
     convert,
     normalise_unit,
 )
-from oncotrial.errors import ImplausibleValueError, InputError, UnitError
+from oncotrial.errors import ImplausibleValueError, InputError, UnitError, UnknownTermError
 
 # value, from, to, analyte, expected, source
 CONVERSIONS = [
@@ -103,9 +103,14 @@ def test_incompatible_unit_is_refused_with_accepted_units() -> None:
 
 
 def test_unknown_analyte_is_refused() -> None:
-    """An analyte key we do not know lists the keys we do."""
-    with pytest.raises(UnitError, match=r"not one the platform knows.*bilirubin"):
+    """An analyte key we do not know lists the keys we do (an unknown term, not a KeyError)."""
+    with pytest.raises(UnknownTermError, match=r"not one the platform knows.*bilirubin"):
         canonical_unit("unobtainium")
+    with pytest.raises(UnknownTermError) as info:
+        canonical_unit("bilirubn")
+    assert info.value.suggestions == ("bilirubin",)
+    assert info.value.vocabulary == "analyte" and info.value.name == "bilirubn"
+    assert not isinstance(info.value, KeyError)
 
 
 @pytest.mark.parametrize(("source", "target"), [("IU/mL", "copies/mL"), ("copies/mL", "IU/mL")])

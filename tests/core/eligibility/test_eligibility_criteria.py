@@ -120,7 +120,7 @@ BCLC: list[Case] = [
      "one alternative false, the other unknown"),
 ]
 
-# I8 Child-Pugh A or B (<= 7 points) (PN-22); points from hcc_clinical_scores.md section 1.
+# I8 Child-Pugh A or B (<= 7 points) (PN-22); points by Pugh et al. 1973 (docs/clinical.md).
 CHILD_PUGH: list[Case] = [
     ("I8", {"liver.ascites": "mild", "labs.albumin": {"value": 35, "unit": "g/L"}}, "met",
      "B7: albumin 2 + ascites 2"),
@@ -150,6 +150,8 @@ HEPATITIS: list[Case] = [
     ("I9", {"hepatitis.anti_hbv_therapy_start": "2026-02-16"}, "met", "antiviral 14 days"),
     ("I9", {"hepatitis.anti_hbv_therapy_start": "2026-02-17"}, "not_met", "antiviral 13 days"),
     ("I9", {"hepatitis.anti_hbv_therapy_start": DELETE}, "missing", "antiviral start unknown"),
+    ("I9", {"hepatitis.anti_hbv_therapy_start": "none"}, "not_met",
+     "HBsAg positive without anti-HBV therapy (record says none)"),
     ("I9", {_HBV: DELETE}, "missing", "HBsAg positive without HBV DNA"),
     ("I9", {"hepatitis.hbsag": "negative", "hepatitis.anti_hbc": "negative", _HBV: DELETE,
             "hepatitis.anti_hbv_therapy_start": DELETE}, "met", "no HBV: rule does not apply"),
@@ -197,6 +199,7 @@ CONSENT: list[Case] = [
     ("I14", {"informed_consent_date": "2026-03-03", "birth_date": "1968-01-01"}, "not_met",
      "consent after enrolment"),
     ("I14", {"informed_consent_date": DELETE}, "missing", "no consent date"),
+    ("I14", {"informed_consent_date": "none"}, "not_met", "consent declined (record says none)"),
 ]
 
 # E1 prior CDK4/6 inhibitor (PN-40).
@@ -219,19 +222,35 @@ WASHOUT: list[Case] = [
     ("E2", {"history.last_trial_therapy_date": "2026-02-03"}, "not_met",
      "trial therapy 27 days"),
     ("E2", {"history.last_trial_therapy_date": DELETE}, "missing", "not asked"),
-    ("E3", {"history.last_major_surgery_date": "2026-02-02"}, "met", "surgery 28 days"),
-    ("E3", {"history.last_major_surgery_date": "2026-02-03"}, "not_met", "surgery 27 days"),
-    ("E3", {"attestations.E3": False}, "not_met", "not recovered from surgery"),
-    ("E3", {"attestations.E3": DELETE}, "needs_investigator", "recovery not attested"),
+    ("E3", {"history.last_major_surgery_date": "2026-02-02",
+            "attestations.recovered_from_surgery": True}, "met", "surgery 28 days, recovered"),
+    ("E3", {"history.last_major_surgery_date": "2026-02-03",
+            "attestations.recovered_from_surgery": True}, "not_met", "surgery 27 days"),
+    ("E3", {"history.last_major_surgery_date": "2025-10-01",
+            "attestations.recovered_from_surgery": False}, "not_met",
+     "not recovered from surgery"),
+    ("E3", {"history.last_major_surgery_date": "2025-10-01"}, "needs_investigator",
+     "recovery not attested"),
+    ("E3", {"history.last_major_surgery_date": "none"}, "met",
+     "no major surgery: no recovery attestation needed"),
+    ("E3", {"history.last_major_surgery_date": DELETE}, "missing", "surgery history not asked"),
 ]
 
-# E5 hepatitis B with hepatitis C or D (PN-36).
+# E5 hepatitis B with hepatitis C or D (PN-36): HCV infection is HCV RNA positive; anti-HCV
+# negative rules it out; anti-HDV negative rules out HDV.
 COINFECTION: list[Case] = [
     ("E5", {"hepatitis.hcv_rna": "positive", "hepatitis.anti_hcv": "positive",
             "hepatitis.hcv_antiviral": "completed", "hepatitis.hcv_antiviral_end": "2025-01-01"},
      "not_met", "HBsAg and HCV RNA positive"),
     ("E5", {"hepatitis.anti_hdv": "positive"}, "not_met", "HBsAg and anti-HDV positive"),
     ("E5", {"hepatitis.anti_hdv": DELETE}, "missing", "anti-HDV unknown in an HBsAg carrier"),
+    ("E5", {"hepatitis.hcv_rna": DELETE}, "met",
+     "anti-HCV negative: no HCV RNA needed"),
+    ("E5", {"hepatitis.anti_hcv": "positive", "hepatitis.hcv_rna": DELETE,
+            "hepatitis.hcv_antiviral": "never"}, "missing",
+     "anti-HCV positive: HCV RNA needed"),
+    ("E5", {"hepatitis.anti_hcv": DELETE, "hepatitis.hcv_rna": DELETE}, "missing",
+     "neither anti-HCV nor HCV RNA known"),
     ("E5", {"hepatitis.hbsag": "negative", "hepatitis.anti_hbc": "negative", _HBV: DELETE,
             "hepatitis.anti_hdv": "positive"}, "met", "no hepatitis B"),
 ]
@@ -276,12 +295,17 @@ PREGNANCY: list[Case] = [
      "man of reproductive potential refusing contraception"),
 ]
 
-# Attestations (I5, E4, E6, E8, E10): the investigator answers; absent means pending.
+# Attestations (I5, E4, E6, E8, E10): the investigator answers each question under its key,
+# read in the question's direction; absent means pending.
+_SURVIVAL = "attestations.expected_survival_at_least_3_months"
 ATTEST: list[Case] = [
-    ("I5", {"attestations.I5": DELETE}, "needs_investigator", "expected survival not attested"),
-    ("I5", {"attestations.I5": False}, "not_met", "expected survival below 3 months"),
-    ("E6", {"attestations.E6": {"answer": True, "by": "Dr Li", "on": "2026-03-01"}}, "met",
+    ("I5", {_SURVIVAL: DELETE}, "needs_investigator", "expected survival not attested"),
+    ("I5", {_SURVIVAL: False}, "not_met", "expected survival below 3 months"),
+    ("E6", {"attestations.free_of_study_drug_allergy": {"answer": True, "by": "Dr Li",
+                                                        "on": "2026-03-01"}}, "met",
      "attestation with who and when"),
+    ("E4", {"attestations.free_of_severe_cardiac_disease": False}, "not_met",
+     "severe cardiac disease: the question is answered no"),
 ]
 
 ALL = (AGE + ECOG + DIAGNOSIS + LINES + IMAGING + BCLC + CHILD_PUGH + HEPATITIS + CNS + CONSENT

@@ -1,7 +1,7 @@
 """Numeric thresholds of inclusions 11 and 12 at each edge, in each unit (vector file).
 
 Source of every case: the registry text of NCT06478927 (inclusion 11(1)-(3), 12(4)) and the
-clarifications PN-27 to PN-31 of protocol_notes.md; each case names its own source.
+clarifications PN-27 to PN-31 (docs/protocol-notes.md); each case names its own source.
 """
 
 from __future__ import annotations

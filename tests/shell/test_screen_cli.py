@@ -1,4 +1,5 @@
-"""``oncotrial screen``: exit codes, table, JSON, --on and --protocol (Typer CliRunner)."""
+"""``oncotrial screen`` and ``oncotrial run``: exit codes, table, JSON with codes and facts,
+--on and --protocol (Typer CliRunner)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from oncotrial.cli import build_app
 from oncotrial.errors import InputError
 
 DATA = resources.files("oncotrial.eligibility") / "data"
-PROTOCOLS = Path(__file__).parents[2] / "protocols"
+PROTOCOLS = Path(__file__).parents[1] / "protocols"
 
 
 def _file(tmp_path: Path, name: str) -> str:
@@ -44,8 +45,12 @@ def test_json_output(tmp_path: Path) -> None:
     assert result.exit_code == 1
     data = json.loads(result.output)
     assert data["status"] == "not_eligible" and data["eligible"] is False
+    assert data["subject_id"] == "SCR-002" and data["code"] == "eligibility.not_eligible"
     by_id = {v["criterion_id"]: v for v in data["verdicts"]}
     assert by_id["I11"]["status"] == "not_met"
+    assert by_id["I11"]["code"] == "I11.not_met.anc_below_min"
+    assert by_id["I11"]["facts"]["anc"] == 0.9 and by_id["I11"]["facts"]["anc_min"] == 1.0
+    assert by_id["I11"]["facts"]["anc_on"] == "2026-03-01"
     assert "ANC 0.9 x10^9/L on 2026-03-01 is below the required 1.0 x10^9/L" in \
         by_id["I11"]["reason"]
 
@@ -79,6 +84,24 @@ def test_other_protocol(tmp_path: Path) -> None:
     assert [v["criterion_id"] for v in data["verdicts"]] == ["I1", "I2", "I3", "I4", "I5", "E1",
                                                               "E2"]
     assert result.exit_code == 2  # I3 and E1 are attestations the example has not answered
+
+
+def test_table_shows_the_codes(tmp_path: Path) -> None:
+    """The checklist shows each verdict's result code under its reason."""
+    result = CliRunner().invoke(build_app(), ["screen", _file(tmp_path,
+                                                              "example_not_eligible.yaml")],
+                                env={"COLUMNS": "200"})
+    assert "I11.not_met.anc_below_min" in result.output and "I1.met.age_years_within_limits" \
+        in result.output
+
+
+def test_run_screens_the_bundled_example_with_the_bundled_protocol(tmp_path: Path) -> None:
+    """``oncotrial run`` prints the protocol summary and the example's checklist: eligible."""
+    result = CliRunner().invoke(build_app(), ["run"], env={
+        "COLUMNS": "160", "ONCOTRIAL_DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite'}"})
+    assert result.exit_code == 0, result.output
+    assert "Screening checklist: bundled example patient" in result.output
+    assert "ELIGIBLE: every criterion is met." in result.output
 
 
 def test_every_unit_and_plausibility_problem_is_reported_at_once(tmp_path) -> None:
