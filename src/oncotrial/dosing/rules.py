@@ -123,6 +123,11 @@ class DosingRules:
     def _set(self, name: str, value: object) -> None:
         object.__setattr__(self, name, value)
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # The derived look-up tables are read-only mapping proxies, which do not pickle; the
+        # rules are rebuilt from the protocol section they were read from.
+        return (type(self), (self.intervention, self.source))
+
     @classmethod
     def from_protocol(cls, protocol: Protocol | Any) -> DosingRules:
         """The rules of a loaded protocol (its ``intervention`` section).

@@ -22,6 +22,7 @@ from typing import Any, Literal, get_args
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import InitErrorDetails
 
+from oncotrial.errors import UnknownTermError
 from oncotrial.protocol._problems import closest, problem
 from oncotrial.protocol.rules import Rule
 
@@ -650,11 +651,19 @@ class Criteria(BaseModel):
         return [*self.inclusion, *self.exclusion]
 
     def get(self, criterion_id: str) -> Criterion:
-        """The criterion with this id; KeyError names the known ids."""
+        """The criterion with this id.
+
+        Raises:
+            UnknownTermError: the protocol has no such criterion; the message lists its ids.
+        """
         for c in self.all():
             if c.id == criterion_id:
                 return c
-        raise KeyError(f"no criterion {criterion_id}; known: {', '.join(c.id for c in self.all())}")
+        known = [c.id for c in self.all()]
+        raise UnknownTermError(
+            "criterion id", criterion_id,
+            message=f"{criterion_id!r} is not a criterion of this protocol.",
+            hint=f"Use one of: {', '.join(known)}.")
 
 
 class VisitWindow(BaseModel):

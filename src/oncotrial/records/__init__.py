@@ -87,7 +87,7 @@ __all__ = [
     "code_matches",
     "from_json",
     "from_plain",
+    "months",
     "to_json",
     "to_plain",
-    "months",
 ]

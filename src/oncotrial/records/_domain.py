@@ -17,7 +17,9 @@ from __future__ import annotations
 import math
 from dataclasses import KW_ONLY, dataclass, field, replace
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import PlainSerializer
 
 from oncotrial.errors import InputError
 from oncotrial.records._enums import (
@@ -48,6 +50,12 @@ __all__ = [
     "Subject",
     "TumourAssessment",
     "months",
+]
+
+#: A set of seriousness criteria, stored as a sorted list so its JSON form is stable.
+SeriousCriteria = Annotated[
+    frozenset[SeriousCriterion],
+    PlainSerializer(lambda s: sorted(c.value for c in s), return_type=list[str]),
 ]
 
 #: Days in an average month (365.25 / 12), the one constant that turns days into months for
@@ -224,7 +232,7 @@ class AdverseEvent:
     onset_on: date
     grade_history: tuple[GradeChange, ...]
     resolved_on: date | None = None
-    serious_criteria: frozenset[SeriousCriterion] = frozenset()
+    serious_criteria: SeriousCriteria = frozenset()
     relationship: Relationship | None = None
     action_taken: ActionTaken = ActionTaken.UNKNOWN
     outcome: Outcome = Outcome.NOT_RECOVERED

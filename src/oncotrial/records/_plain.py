@@ -20,7 +20,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date, datetime
-from functools import cache
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from pydantic import TypeAdapter
@@ -59,9 +58,15 @@ class Result(Protocol):
     def reason(self) -> str: ...
 
 
-@cache
+_ADAPTERS: dict[type[Any], TypeAdapter[Any]] = {}
+
+
 def _adapter(cls: type[Any]) -> TypeAdapter[Any]:
-    return TypeAdapter(cls)
+    """One pydantic adapter per type, built on first use (building one costs milliseconds)."""
+    adapter = _ADAPTERS.get(cls)
+    if adapter is None:
+        adapter = _ADAPTERS[cls] = TypeAdapter(cls)
+    return adapter
 
 
 def to_plain(obj: Any) -> Any:
