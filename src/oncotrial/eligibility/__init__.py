@@ -10,7 +10,13 @@ each criterion's machine rule and the clarifications taken.
 """
 
 from oncotrial.eligibility.catalogue import RESULT_CODES
-from oncotrial.eligibility.engine import Eligibility, ScreeningResult, Verdict, screen
+from oncotrial.eligibility.engine import (
+    Eligibility,
+    ScreeningResult,
+    Verdict,
+    attestation_keys,
+    screen,
+)
 from oncotrial.eligibility.outcome import VerdictStatus
 from oncotrial.eligibility.record import (
     EXAMPLES,
@@ -30,6 +36,7 @@ __all__ = [
     "ScreeningResult",
     "Verdict",
     "VerdictStatus",
+    "attestation_keys",
     "example_record",
     "load_record",
     "parse_record",

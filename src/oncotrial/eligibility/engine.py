@@ -17,6 +17,7 @@ eligible only when every criterion is ``met``.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -389,6 +390,52 @@ def _compiled(protocol: TrialProtocol) -> _Plan:
     return plan
 
 
+def attestation_keys(protocol: TrialProtocol) -> frozenset[str]:
+    """The investigator answers a protocol's criteria read (``attestations`` keys).
+
+    An ``attest`` rule is answered under its ``label`` (else its criterion id); a named check
+    that asks a question (``major_surgery_recovered``) under its ``attestation`` parameter.
+
+    >>> from oncotrial.protocol import load_bundled_protocol
+    >>> sorted(attestation_keys(load_bundled_protocol()))[:2]
+    ['can_take_oral_capsules', 'expected_survival_at_least_3_months']
+    """
+    keys: set[str] = set()
+
+    def walk(rule: Any, criterion_id: str) -> None:
+        if isinstance(rule, AttestRule):
+            keys.add(rule.label or criterion_id)
+        elif isinstance(rule, CheckRule) and "attestation" in rule.params:
+            keys.add(str(rule.params["attestation"]))
+        for child in getattr(rule, "rules", ()):
+            walk(child, criterion_id)
+
+    for criterion in protocol.criteria.all():
+        walk(criterion.rule, criterion.id)
+    return frozenset(keys)
+
+
+def _check_attestation_keys(record: ScreeningRecord, protocol: TrialProtocol) -> None:
+    """Refuse an answer filed under a criterion id (``E3: true``, the old form) or under a
+    near-miss of a key this protocol asks (a typo): either would otherwise be ignored and leave
+    the criterion waiting for the investigator. Keys of another protocol's questions are left
+    alone, so one record can be screened against two protocols."""
+    known = attestation_keys(protocol)
+    ids = {c.id for c in protocol.criteria.all()}
+    for key in sorted(set(record.attestations) - known):
+        near = difflib.get_close_matches(key, sorted(known), n=3, cutoff=0.75)
+        if key in ids or near:
+            what = ("is a criterion id, not a question" if key in ids
+                    else "is not a question this protocol asks")
+            raise UnknownTermError(
+                "attestation key", key, near,
+                message=f"The record answers {key!r}, which {what}; each answer goes under "
+                        "the key of the question asked, so that true means the subject "
+                        "stays eligible.",
+                hint=(f"Did you mean: {', '.join(near)}? " if near else "")
+                     + f"The protocol asks: {', '.join(sorted(known))}.")
+
+
 def _dates(record: ScreeningRecord, on: dt.date | None) -> tuple[dt.date, dt.date]:
     if on is None:
         on = record.planned_enrolment_date
@@ -431,6 +478,7 @@ def screen(
     Raises:
         InputError: no protocol; no enrolment date (neither ``on`` nor the record's); or the
             first-dose date is before it.
+        UnknownTermError: the record answers an attestation the protocol does not ask.
 
     Example, the bundled example of a typical eligible subject:
 
@@ -447,6 +495,8 @@ def screen(
             hint="Load one with oncotrial.protocol.load_protocol(path), or "
                  "load_bundled_protocol() for NCT06478927, and pass it.",
         )
+    if record.attestations:
+        _check_attestation_keys(record, protocol)
     on, first_dose = _dates(record, on)
     ctx = Context(record, on=on, first_dose_on=first_dose,
                   age_reference=protocol.enrolment.age_reference)

@@ -25,6 +25,7 @@ import operator
 from collections.abc import Callable
 from typing import NamedTuple
 
+from oncotrial import recist
 from oncotrial.clinical import (
     Quantity,
     age_in_years,
@@ -139,22 +140,30 @@ _DIAGNOSIS_FIELDS = {name: path.split(".", 1)[1] for name, path in FIELD_SOURCES
                      if path.startswith("diagnosis.")}
 
 
-def is_measurable(lesion: Lesion) -> bool:
-    """RECIST 1.1 section 3.1: measurable at baseline.
+def is_measurable(lesion: Lesion, *, seen_on: dt.date, modality: str | None = None,
+                  lesion_id: str = "L") -> bool:
+    """RECIST 1.1 section 3.1: measurable at baseline, decided by
+    :func:`oncotrial.recist.measurability` (the one implementation of the rule).
 
     A non-nodal lesion needs a longest diameter of at least 10 mm (or twice the slice thickness
     when slices are thicker than 5 mm); a lymph node needs a short axis of at least 15 mm. A
     lesion treated locally (TACE, ablation, radiotherapy) counts only if it has progressed
-    since (PN-20, ``docs/protocol-notes.md#pn-20``).
+    since (RECIST 1.1 section 3.1.3; PN-20, ``docs/protocol-notes.md#pn-20``).
+
+    >>> is_measurable(Lesion(longest_diameter_mm=12.0), seen_on=dt.date(2026, 2, 20))
+    True
+    >>> is_measurable(Lesion(longest_diameter_mm=30.0, short_axis_mm=12.0, lymph_node=True),
+    ...               seen_on=dt.date(2026, 2, 20))
+    False
     """
-    if lesion.previously_treated_locally and not lesion.progressed_since_local_therapy:
-        return False
-    if lesion.lymph_node:
-        return lesion.short_axis_mm is not None and lesion.short_axis_mm >= 15.0
-    floor = 10.0
-    if lesion.slice_thickness_mm is not None and lesion.slice_thickness_mm > 5.0:
-        floor = 2.0 * lesion.slice_thickness_mm
-    return lesion.longest_diameter_mm >= floor
+    as_recist = recist.Lesion(
+        lesion_id, lesion.site, lesion.short_axis_mm if lesion.lymph_node
+        else lesion.longest_diameter_mm, seen_on,
+        nodal=lesion.lymph_node, method=recist.Method(modality or "CT"),
+        slice_thickness_mm=lesion.slice_thickness_mm,
+        previously_treated=lesion.previously_treated_locally,
+        progressed_since_treatment=lesion.progressed_since_local_therapy)
+    return recist.measurability(as_recist).measurable
 
 
 class Context:
@@ -286,7 +295,10 @@ def _measurable(ctx: Context, facts: dict[str, Fact]) -> Resolved:
     lesions = ctx.record.imaging.lesions
     if lesions is None:
         return Missing(("imaging.lesions",))
-    count = sum(1 for lesion in lesions if is_measurable(lesion))
+    seen_on = ctx.record.imaging.date or ctx.on
+    modality = ctx.record.imaging.modality
+    count = sum(1 for i, lesion in enumerate(lesions, 1)
+                if is_measurable(lesion, seen_on=seen_on, modality=modality, lesion_id=f"L{i}"))
     facts.update(measurable_lesion_count=count, measurable_lesions_recorded=len(lesions))
     return count
 

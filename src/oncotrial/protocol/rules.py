@@ -160,13 +160,13 @@ class CompareRule(_RuleBase):
         if self.unit is None:
             return self
         from oncotrial.clinical.units import accepted_units, analyte_key, normalise_unit
-        from oncotrial.errors import UnitError
+        from oncotrial.errors import UnitError, UnknownTermError
 
         analyte = {"qtc_fridericia": "qtc", "qtc_bazett": "qtc", "age_years": "age"}.get(
             self.field, self.field)
         try:
             units = accepted_units(analyte_key(analyte))
-        except UnitError:
+        except (UnitError, UnknownTermError):
             return self  # a field without a unit table (a count of lesions, a score)
         if normalise_unit(self.unit) not in units:
             raise problem(f"unit {self.unit!r} is not a unit of {self.field}",

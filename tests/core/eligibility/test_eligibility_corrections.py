@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
+
 from oncotrial.eligibility import ScreeningResult
+from oncotrial.errors import UnknownTermError
 
 DELETE = "__delete__"
 Screen = Callable[..., ScreeningResult]
@@ -139,14 +142,17 @@ def test_other_events_accept_none(screen_with: Screen) -> None:
 
 def test_attestation_keys_read_as_the_question(screen_with: Screen) -> None:
     """``recovered_from_surgery: true`` means recovered (E3 met); false means not recovered
-    (E3 not met). A criterion id is not a key: ``E3: true`` answers nothing."""
+    (E3 not met). A criterion id is not a key: ``E3: true`` is refused with the right key."""
     earlier = {"history.last_major_surgery_date": "2025-10-01"}
     recovered = screen_with({**earlier, "attestations.recovered_from_surgery": True})
     assert recovered.verdicts["E3"].code == "E3.met.attested_yes"
     assert recovered.verdicts["E3"].facts["recovered_from_surgery"] is True
     not_recovered = screen_with({**earlier, "attestations.recovered_from_surgery": False})
     assert not_recovered.verdicts["E3"].code == "E3.not_met.attested_no"
-    by_id = screen_with({**earlier, "attestations.E3": True})
-    assert by_id.verdicts["E3"].code == "E3.attest.needed"
+    with pytest.raises(UnknownTermError, match="criterion id") as err:
+        screen_with({**earlier, "attestations.E3": True})
+    assert "recovered_from_surgery" in str(err.value)
+    with pytest.raises(UnknownTermError, match="Did you mean: recovered_from_surgery"):
+        screen_with({**earlier, "attestations.recovered_from_surgry": True})
     cardiac = screen_with({"attestations.free_of_severe_cardiac_disease": False})
     assert cardiac.verdicts["E4"].code == "E4.not_met.attested_no"
