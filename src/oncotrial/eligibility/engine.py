@@ -415,13 +415,24 @@ def attestation_keys(protocol: TrialProtocol) -> frozenset[str]:
     return frozenset(keys)
 
 
+#: The attestation keys and criterion ids of each protocol object seen (built once per protocol).
+_ATTESTATION_KEYS: dict[int, tuple[TrialProtocol, frozenset[str], frozenset[str]]] = {}
+
+
 def _check_attestation_keys(record: ScreeningRecord, protocol: TrialProtocol) -> None:
     """Refuse an answer filed under a criterion id (``E3: true``, the old form) or under a
     near-miss of a key this protocol asks (a typo): either would otherwise be ignored and leave
     the criterion waiting for the investigator. Keys of another protocol's questions are left
     alone, so one record can be screened against two protocols."""
-    known = attestation_keys(protocol)
-    ids = {c.id for c in protocol.criteria.all()}
+    entry = _ATTESTATION_KEYS.get(id(protocol))
+    if entry is None or entry[0] is not protocol:
+        if len(_ATTESTATION_KEYS) > 256:
+            _ATTESTATION_KEYS.clear()
+        entry = _ATTESTATION_KEYS[id(protocol)] = (
+            protocol, attestation_keys(protocol), frozenset(c.id for c in protocol.criteria.all()))
+    _, known, ids = entry
+    if set(record.attestations) <= known:
+        return
     for key in sorted(set(record.attestations) - known):
         near = difflib.get_close_matches(key, sorted(known), n=3, cutoff=0.75)
         if key in ids or near:

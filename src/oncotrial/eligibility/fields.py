@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import functools
 import operator
 from collections.abc import Callable
 from typing import NamedTuple
@@ -140,8 +141,7 @@ _DIAGNOSIS_FIELDS = {name: path.split(".", 1)[1] for name, path in FIELD_SOURCES
                      if path.startswith("diagnosis.")}
 
 
-def is_measurable(lesion: Lesion, *, seen_on: dt.date, modality: str | None = None,
-                  lesion_id: str = "L") -> bool:
+def is_measurable(lesion: Lesion, *, modality: str | None = None) -> bool:
     """RECIST 1.1 section 3.1: measurable at baseline, decided by
     :func:`oncotrial.recist.measurability` (the one implementation of the rule).
 
@@ -150,20 +150,29 @@ def is_measurable(lesion: Lesion, *, seen_on: dt.date, modality: str | None = No
     lesion treated locally (TACE, ablation, radiotherapy) counts only if it has progressed
     since (RECIST 1.1 section 3.1.3; PN-20, ``docs/protocol-notes.md#pn-20``).
 
-    >>> is_measurable(Lesion(longest_diameter_mm=12.0), seen_on=dt.date(2026, 2, 20))
+    >>> is_measurable(Lesion(longest_diameter_mm=12.0))
     True
-    >>> is_measurable(Lesion(longest_diameter_mm=30.0, short_axis_mm=12.0, lymph_node=True),
-    ...               seen_on=dt.date(2026, 2, 20))
+    >>> is_measurable(Lesion(longest_diameter_mm=30.0, short_axis_mm=12.0, lymph_node=True))
     False
     """
-    as_recist = recist.Lesion(
-        lesion_id, lesion.site, lesion.short_axis_mm if lesion.lymph_node
-        else lesion.longest_diameter_mm, seen_on,
-        nodal=lesion.lymph_node, method=recist.Method(modality or "CT"),
-        slice_thickness_mm=lesion.slice_thickness_mm,
-        previously_treated=lesion.previously_treated_locally,
-        progressed_since_treatment=lesion.progressed_since_local_therapy)
-    return recist.measurability(as_recist).measurable
+    size = lesion.short_axis_mm if lesion.lymph_node else lesion.longest_diameter_mm
+    return _lesion_measurable(size, lesion.lymph_node, modality or "CT", lesion.slice_thickness_mm,
+                       lesion.previously_treated_locally, lesion.progressed_since_local_therapy)
+
+
+@functools.lru_cache(maxsize=4096)
+def _lesion_measurable(size_mm: float | None, nodal: bool, modality: str, slice_mm: float | None,
+                treated: bool, progressed: bool) -> bool:
+    """recist.measurability of one lesion, remembered by the values it depends on (screening a
+    cohort meets the same few lesion shapes again and again; building the rule's sentence for
+    each would triple the screening time)."""
+    lesion = recist.Lesion("L", "", size_mm, _ANY_DAY, nodal=nodal,
+                           method=recist.Method(modality), slice_thickness_mm=slice_mm,
+                           previously_treated=treated, progressed_since_treatment=progressed)
+    return recist.is_measurable(lesion)
+
+
+_ANY_DAY = dt.date(2000, 1, 1)  # measurability does not depend on the date
 
 
 class Context:
@@ -295,10 +304,8 @@ def _measurable(ctx: Context, facts: dict[str, Fact]) -> Resolved:
     lesions = ctx.record.imaging.lesions
     if lesions is None:
         return Missing(("imaging.lesions",))
-    seen_on = ctx.record.imaging.date or ctx.on
     modality = ctx.record.imaging.modality
-    count = sum(1 for i, lesion in enumerate(lesions, 1)
-                if is_measurable(lesion, seen_on=seen_on, modality=modality, lesion_id=f"L{i}"))
+    count = sum(1 for lesion in lesions if is_measurable(lesion, modality=modality))
     facts.update(measurable_lesion_count=count, measurable_lesions_recorded=len(lesions))
     return count
 
