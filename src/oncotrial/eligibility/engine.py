@@ -51,7 +51,7 @@ from oncotrial.protocol.rules import (
     OneOfRule,
     RangeRule,
 )
-from oncotrial.records import Fact, Facts, to_plain
+from oncotrial.records import Fact, Facts, slot_constructor, to_plain
 
 if TYPE_CHECKING:
     from oncotrial.protocol import Protocol as TrialProtocol
@@ -187,34 +187,9 @@ class ScreeningResult:
         return "\n".join(lines)
 
 
-class _VerdictFields:
-    """A twin of :class:`Verdict` with the same slots, not frozen (see :func:`_verdict`)."""
-
-    __slots__ = Verdict.__slots__
-
-
-def _verdict(criterion_id: str, title: str, kind: str, status: VerdictStatus, code: str,
-             phrases: tuple[Phrase, ...], needed: tuple[str, ...], warnings: tuple[str, ...],
-             facts: Facts) -> Verdict:
-    """``Verdict(...)`` for the screening loop, which makes 24 of them a record.
-
-    A frozen dataclass's ``__init__`` sets each field through ``object.__setattr__``; here the
-    fields are set on a twin with the same slots, which then becomes a ``Verdict`` (the same
-    layout, so the class can be assigned). The object is the one ``Verdict(...)`` would give
-    (a test holds them equal).
-    """
-    verdict = _VerdictFields()
-    verdict.criterion_id = criterion_id  # type: ignore[attr-defined]
-    verdict.title = title  # type: ignore[attr-defined]
-    verdict.kind = kind  # type: ignore[attr-defined]
-    verdict.status = status  # type: ignore[attr-defined]
-    verdict.code = code  # type: ignore[attr-defined]
-    verdict.phrases = phrases  # type: ignore[attr-defined]
-    verdict.missing = needed  # type: ignore[attr-defined]
-    verdict.warnings = warnings  # type: ignore[attr-defined]
-    verdict.facts = facts  # type: ignore[attr-defined]
-    verdict.__class__ = Verdict  # type: ignore[assignment]
-    return verdict  # type: ignore[return-value]
+#: ``Verdict(...)`` for the screening loop, which makes 24 of them a record (see
+#: :func:`oncotrial.records.slot_constructor`).
+_verdict = slot_constructor(Verdict)
 
 
 _new = tuple.__new__

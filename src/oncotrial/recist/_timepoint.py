@@ -17,8 +17,8 @@ each run in a few seconds (``benchmarks/bench_recist.py``).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import KW_ONLY, dataclass, field, fields, replace
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import KW_ONLY, dataclass, field, replace
 from enum import StrEnum
 from typing import Any, TypeAlias, TypeVar
 
@@ -37,7 +37,7 @@ from oncotrial.recist._response import (
     _overall,
     target_response,
 )
-from oncotrial.records import Fact, Facts, Response
+from oncotrial.records import Fact, Facts, Response, slot_constructor
 
 __all__ = [
     "Assessment",
@@ -208,26 +208,6 @@ class Evaluation:
 
 
 _T = TypeVar("_T")
-
-
-def _slot_constructor(cls: type[_T]) -> Callable[..., _T]:
-    """A positional constructor for a frozen slots dataclass, for the derivation loop.
-
-    The ``__init__`` that ``dataclass(frozen=True)`` generates sets every field through
-    ``object.__setattr__``, which for the 18 fields of :class:`TimepointResponse` costs about
-    as much as deriving the time point. This constructor sets each slot through its member
-    descriptor instead: the result is an ordinary instance of the same frozen class, equal to
-    ``cls(*values)`` (a test holds the two equal). The function is generated the way the
-    dataclasses module generates ``__init__``, from the class's own field names.
-    """
-    names = [f.name for f in fields(cls)]  # type: ignore[arg-type]
-    setters = {f"_set_{name}": cls.__dict__[name].__set__ for name in names}
-    body = "".join(f"    _set_{name}(obj, {name})\n" for name in names)
-    source = f"def new({', '.join(names)}):\n    obj = _new(_cls)\n{body}    return obj\n"
-    namespace: dict[str, Any] = {"_new": object.__new__, "_cls": cls, **setters}
-    exec(source, namespace)  # same technique as dataclasses' generated __init__
-    constructor: Callable[..., _T] = namespace["new"]
-    return constructor
 
 
 def _mm(value: float | None) -> str:
@@ -805,8 +785,8 @@ def _evaluation(plan: _Plan, out: Sequence[TimepointResponse], first_pd: dt.date
     )
 
 
-_new_timepoint = _slot_constructor(TimepointResponse)
-_new_evaluation = _slot_constructor(Evaluation)
+_new_timepoint = slot_constructor(TimepointResponse)
+_new_evaluation = slot_constructor(Evaluation)
 _NT_NE = NonTargetStatus.NOT_EVALUATED
 _NT_CACHE: dict[object, NonTargetStatus] = {
     **{m.value: m for m in NonTargetStatus}, **{m.value.lower(): m for m in NonTargetStatus}}

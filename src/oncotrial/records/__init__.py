@@ -52,6 +52,7 @@ from oncotrial.records._plain import (
     code_matches,
     from_json,
     from_plain,
+    slot_constructor,
     to_json,
     to_plain,
 )
@@ -88,6 +89,7 @@ __all__ = [
     "from_json",
     "from_plain",
     "months",
+    "slot_constructor",
     "to_json",
     "to_plain",
 ]

@@ -190,3 +190,18 @@ def test_child_pugh_classes_and_sexes_are_the_stored_values() -> None:
 ])
 def test_code_patterns(code: str, pattern: str, expected: bool) -> None:
     assert code_matches(code, pattern) is expected
+
+
+@given(st.builds(Death, ids, dates, text))
+def test_slot_constructor_builds_the_same_frozen_object(death: Death) -> None:
+    """The fast constructor gives an object equal to the dataclass's own, of the same class,
+    still frozen, hashable alike and serialised alike."""
+    import dataclasses
+
+    from oncotrial.records import slot_constructor
+
+    fast = slot_constructor(Death)(death.subject_id, death.died_on, death.cause)
+    assert type(fast) is Death and fast == death and hash(fast) == hash(death)
+    assert to_json(fast) == to_json(death)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        fast.cause = "changed"  # type: ignore[misc]
