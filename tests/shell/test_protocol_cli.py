@@ -10,7 +10,7 @@ import pytest
 from oncotrial import __version__
 from oncotrial.cli import main
 
-PROTOCOLS = Path(__file__).parents[2] / "protocols"
+PROTOCOLS = Path(__file__).parents[1] / "protocols"
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
