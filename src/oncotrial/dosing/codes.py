@@ -33,16 +33,20 @@ RESULT_CODES: Mapping[str, str] = MappingProxyType({
                         "resume as the rule says (same dose, next lower dose, or the "
                         "investigator's decision).",
     "dose.hold.awaiting_recovery": "The drug stays on hold: an event of the hold has not "
-                                   "recovered yet, or no blood count since the hold shows it.",
-    "dose.hold.heme_prolonged_recovery": "The drug stays on hold: a haematological toxicity is "
-                                         "not recovered at the re-check after the rule's "
-                                         "prolonged-recovery days (more than 1 week in the "
-                                         "label): consider a dose reduction.",
+                                   "recovered yet (for a haematological hold, shown by a blood "
+                                   "count collected since the hold began).",
+    "dose.hold.heme_prolonged_recovery": "The drug stays on hold: a blood count collected at "
+                                         "least the rule's prolonged-recovery days after the "
+                                         "hold began still shows the grade (recovery takes "
+                                         "more than 1 week in the label): consider a dose "
+                                         "reduction.",
     "dose.hold.prolonged_recovery": "The drug stays on hold: a non-haematological toxicity is "
                                     "not recovered after the rule's prolonged-recovery days: "
                                     "consider a dose reduction.",
-    "dose.hold.blood_count_needed": "Day 1 without a blood count recent enough: the cycle does "
-                                    "not start until one is available.",
+    "dose.hold.blood_count_needed": "A blood count is needed before deciding: Day 1 without "
+                                    "one recent enough (the cycle does not start until one is "
+                                    "available), or a haematological hold with no count "
+                                    "collected since it began (recovery is unknown).",
     "dose.resume.same_dose": "The events of the hold have recovered: resume (or start the "
                              "cycle) at the same dose.",
     "dose.resume.next_lower_level": "The events of the hold have recovered: resume at the next "

@@ -237,29 +237,61 @@ def _waiting_for(hold: Hold, visit: DosingVisit) -> list[str]:
     """What the hold still waits for, in words; empty when everything has recovered."""
     pending = [f"{a.term} (needs grade <= {int(a.max_grade)}, now {visit.grade_of(a.term)})"
                for a in hold.awaiting if visit.grade_of(a.term) > a.max_grade]
-    fresh = visit.cbc is not None and visit.cbc.collected_on >= hold.started_on
     limit = hold.blood_count_max_grade or visit.rules.blood_count_resume_grade
-    if hold.haematological and not fresh:
+    if hold.haematological and not _fresh_count(hold, visit):
         pending.append("a new blood count")
     elif visit.worst_haem is not None and limit is not None and visit.worst_haem > limit:
         pending.append(f"haematological grade <= {int(limit)} (now {int(visit.worst_haem)})")
     return pending
 
 
+def _fresh_count(hold: Hold, visit: DosingVisit) -> bool:
+    """A blood count collected since the hold began was given at this assessment."""
+    return visit.cbc is not None and visit.cbc.collected_on >= hold.started_on
+
+
+def _unrecovered_for(hold: Hold, visit: DosingVisit) -> int | None:
+    """Days the hold's toxicity is known to have lasted without recovery (None: not known).
+
+    A haematological hold is judged on the blood count: the days from the hold's start to the
+    collection of today's count when it still shows the grade (not to the day the count is
+    entered). Without such a count recovery is unknown, so prolonged recovery is not decided.
+    Other events are graded at the assessment, so their days run to ``assessed_on``.
+    """
+    if hold.haematological:
+        limit = hold.blood_count_max_grade
+        if (visit.cbc is not None and _fresh_count(hold, visit) and limit is not None
+                and visit.worst_haem is not None and visit.worst_haem > limit):
+            return (visit.cbc.collected_on - hold.started_on).days
+        if any(visit.grade_of(a.term) > a.max_grade for a in hold.awaiting):
+            return (visit.assessed_on - hold.started_on).days  # the count has recovered
+        return None
+    return (visit.assessed_on - hold.started_on).days
+
+
 def _still_held(hold: Hold, pending: list[str], visit: DosingVisit,
                 new: Sequence[RuleMatch]) -> Decision:
-    days = (visit.assessed_on - hold.started_on).days
     notes: list[Note] = []
     code = "dose.hold.awaiting_recovery"
-    if (hold.prolonged_recovery_days is not None and not hold.reduce_on_resume
-            and days >= hold.prolonged_recovery_days):
-        code = ("dose.hold.heme_prolonged_recovery" if hold.haematological
-                else "dose.hold.prolonged_recovery")
+    days = _unrecovered_for(hold, visit)
+    if hold.haematological and not _fresh_count(hold, visit):
+        code = "dose.hold.blood_count_needed"
+        notes.append((Flag.CBC_NEEDED,
+                      f"No blood count collected since the hold began on "
+                      f"{hold.started_on.isoformat()} was entered: take one. Recovery, and "
+                      "whether it is prolonged, is judged on that count's collection date."))
+    elif (hold.prolonged_recovery_days is not None and not hold.reduce_on_resume
+            and days is not None and days >= hold.prolonged_recovery_days):
+        heme = (hold.haematological and visit.worst_haem is not None
+                and hold.blood_count_max_grade is not None
+                and visit.worst_haem > hold.blood_count_max_grade)
+        code = "dose.hold.heme_prolonged_recovery" if heme else "dose.hold.prolonged_recovery"
+        when = "in the blood count collected" if heme else "at the re-check"
         notes.append((Flag.CONSIDER_DOSE_REDUCTION,
-                      f"Not recovered at the re-check {days} days after the hold began: "
-                      f"recovery takes more than {hold.prolonged_recovery_days} days "
-                      "(prolonged recovery), so consider a dose reduction (investigator "
-                      f"judgement; {', '.join(hold.rules)})."))
+                      f"Not recovered {when} {days} days after the hold began: recovery takes "
+                      f"more than {hold.prolonged_recovery_days} days (prolonged recovery), so "
+                      f"consider a dose reduction (investigator judgement; "
+                      f"{', '.join(hold.rules)})."))
     if hold.investigator_restart:
         notes.append((Flag.INVESTIGATOR_DECISION, "The protocol leaves the restart to the "
                       "investigator: no restart dose is recommended."))
@@ -302,7 +334,8 @@ def _resumed(hold: Hold, visit: DosingVisit) -> Decision:
     if hold.investigator_restart:
         notes.append((Flag.INVESTIGATOR_DECISION,
                       "Recovered: the protocol leaves whether, and at which dose, to restart to "
-                      "the investigator; record the decision with restart()."))
+                      "the investigator. Record the investigator's restart decision (the dose "
+                      "level to restart at)."))
         return Decision(
             Action.INVESTIGATOR_DECISION, "dose.resume.investigator_decision",
             f"Recovered from the hold of {hold.started_on.isoformat()} "
@@ -336,8 +369,9 @@ def _resumed(hold: Hold, visit: DosingVisit) -> Decision:
 def decide_during_hold(visit: DosingVisit) -> Decision | None:
     """During a hold: new reasons join it; resume once every awaited event and the blood count
     have recovered (or leave the restart to the investigator when the protocol does); flag a
-    recovery still incomplete at the re-check after the prolonged-recovery days (IBRANCE USPI
-    2019 section 2.2 Table 2: prolonged recovery, more than 1 week)."""
+    recovery still incomplete after the prolonged-recovery days, counted for a haematological
+    hold to the collection date of a blood count that still shows the grade (IBRANCE USPI 2019
+    section 2.2 Table 2: prolonged recovery, more than 1 week)."""
     hold = visit.state.hold
     if hold is None:
         return None
@@ -555,8 +589,9 @@ def recommend(
     2. During a hold, new reasons join it; it ends when every awaited event has recovered and
        a blood count collected since the hold shows recovery: resume at the same or the next
        lower dose, or, where the protocol leaves the restart to the investigator (pneumonitis
-       grade 2), recommend no dose. A recovery still incomplete at the re-check after the
-       rule's prolonged-recovery days (7, Table 2) is flagged for a possible reduction.
+       grade 2), recommend no dose. A blood count collected the rule's prolonged-recovery days
+       (7, Table 2) or more after the hold that still shows the grade is flagged for a possible
+       reduction; a haematological hold with no count since it began asks for one.
     3. A protocol hold rule starts a hold (haematological grade 4, grade 3 neutropenia with
        fever or infection, grade 3 on Day 1, non-haematological grade >= 3...).
     4. Day 1 needs a recent blood count; a protocol continue rule (grade 3 on Day 15)
@@ -659,8 +694,12 @@ def restart(state: DosingState, *, dose_mg: int, rules: DosingRules) -> DosingSt
     the hold also asked for a reduction), unless the protocol allows re-escalation. To stop
     instead, record the discontinuation; the engine does not restart by itself.
 
+    The restart is recorded only in the investigator-decision state, after every event of the
+    hold has recovered (:func:`recommend` returned ``dose.resume.investigator_decision``).
+
     Raises:
-        InputError: there is no such hold, or the dose is not allowed.
+        InputError: there is no such hold, the hold still waits for recovery (the message
+            names each event and the grade it must reach), or the dose is not allowed.
 
     >>> from oncotrial.protocol import load_bundled_protocol
     >>> rules = DosingRules.from_protocol(load_bundled_protocol())
@@ -675,7 +714,20 @@ def restart(state: DosingState, *, dose_mg: int, rules: DosingRules) -> DosingSt
         raise InputError(
             "A restart was recorded, but there is no hold whose restart the protocol leaves to "
             "the investigator.", field="dose_mg", value=dose_mg,
-            hint="Use recommend(); it resumes other holds by the protocol's rules.")
+            hint="Enter today's assessment instead: the protocol's dose rules decide when, "
+                 "and at which dose, any other hold ends.")
+    awaited = [f"{a.term} to recover to grade <= {int(a.max_grade)}" for a in hold.awaiting]
+    if hold.blood_count_max_grade is not None:
+        awaited.append("a blood count collected since the hold began with every "
+                       f"haematological grade <= {int(hold.blood_count_max_grade)}")
+    if awaited:
+        raise InputError(
+            f"A restart at {dose_mg} mg was recorded, but the hold since "
+            f"{hold.started_on.isoformat()} ({', '.join(hold.rules)}) still waits for "
+            f"{' and '.join(awaited)}. The investigator decides on the restart only after "
+            "recovery.", field="dose_mg", value=dose_mg,
+            hint="Enter today's assessment with the current grades; once it shows recovery, "
+                 "record the investigator's restart decision.")
     ceiling = rules.next_lower_dose_mg(state.level_mg) if hold.reduce_on_resume else \
         state.level_mg
     if ceiling is None or (dose_mg > ceiling and not rules.allow_reescalation):

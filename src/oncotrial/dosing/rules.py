@@ -17,7 +17,7 @@ from types import MappingProxyType
 from typing import Any
 
 from oncotrial.dosing.model import CbcTerm, Cyp3aEffect
-from oncotrial.errors import ProtocolError, ProtocolProblem
+from oncotrial.errors import InputError, ProtocolError, ProtocolProblem
 from oncotrial.protocol.model import (
     BloodCountMonitoring,
     HepaticImpairmentRule,
@@ -204,9 +204,23 @@ class DosingRules:
         """The next lower dose level, or None when ``dose_mg`` is the lowest (discontinue).
 
         >>> from oncotrial.protocol import load_bundled_protocol
-        >>> DosingRules.from_protocol(load_bundled_protocol()).next_lower_dose_mg(100)
+        >>> rules = DosingRules.from_protocol(load_bundled_protocol())
+        >>> rules.next_lower_dose_mg(100)
         75
+        >>> rules.next_lower_dose_mg(90)
+        Traceback (most recent call last):
+        ...
+        oncotrial.errors.InputError: A dose of 90 mg was given. ... levels (125/100/75 mg). ...
+
+        Raises:
+            InputError: ``dose_mg`` is not one of the protocol's dose levels.
         """
+        if dose_mg not in self.dose_levels_mg:
+            levels = "/".join(str(d) for d in self.dose_levels_mg)
+            raise InputError(
+                f"A dose of {dose_mg} mg was given. {dose_mg} mg is not one of the protocol's "
+                f"dose levels ({levels} mg).", field="dose_mg", value=dose_mg,
+                hint="Enter one of the protocol's dose levels.")
         index = self.dose_levels_mg.index(dose_mg)
         return self.dose_levels_mg[index + 1] if index + 1 < len(self.dose_levels_mg) else None
 

@@ -191,12 +191,14 @@ def _child_pugh(value: ChildPughClass | str | None) -> ChildPughClass | None:
 def _check_resolution(state: DosingState, toxicities: Sequence[Toxicity],
                       resolved: frozenset[str]) -> None:
     """An awaited event is either graded today or explicitly resolved; never just omitted."""
-    given = {t.term.strip().casefold() for t in toxicities}
+    entered = {t.term.strip().casefold(): t.term.strip() for t in toxicities}
+    given = set(entered)
     both = sorted(given & resolved)
     if both:
+        term = entered[both[0]]
         raise InputError(
-            f"{both[0]!r} is given both as an open toxicity and as resolved.",
-            field="resolved", value=both[0],
+            f"{term!r} is given both as an open toxicity and as resolved.",
+            field="resolved", value=term,
             hint="Give its grade if it is ongoing, or list it as resolved, not both.")
     if state.hold is None:
         return
@@ -208,8 +210,8 @@ def _check_resolution(state: DosingState, toxicities: Sequence[Toxicity],
                 f"to recover to grade <= {int(awaited.max_grade)}, but this assessment neither "
                 "gives its grade nor says it resolved. An event left out is not taken as "
                 "resolved.", field="resolved", value=awaited.term,
-                hint=f"Pass Toxicity({awaited.term!r}, <grade>, ...) in toxicities, or "
-                     f"resolved=[{awaited.term!r}] if it has resolved.")
+                hint=f"Enter today's grade of {awaited.term}, or mark {awaited.term} as "
+                     "resolved.")
 
 
 # --- deriving what the rules need ---------------------------------------------------------

@@ -12,7 +12,7 @@ from collections.abc import Callable
 import pytest
 
 from oncotrial.dosing import CbcTerm, Cyp3aEffect, DosingRules
-from oncotrial.errors import ProtocolError
+from oncotrial.errors import InputError, ProtocolError
 from oncotrial.protocol import load_bundled_protocol
 from oncotrial.records import ChildPughClass, Grade
 
@@ -34,6 +34,16 @@ def test_label_values_come_from_the_protocol_section() -> None:
     assert r.clinical_event_terms == {CbcTerm.LYMPHOCYTE}
     assert r.next_lower_dose_mg(125) == 100 and r.next_lower_dose_mg(75) is None
     assert r.intervention is load_bundled_protocol().intervention  # a view, not a copy
+
+
+def test_next_lower_dose_refuses_a_dose_that_is_not_a_level() -> None:
+    """IBRANCE USPI 2019 section 2.2 Table 1: the dose levels are 125, 100 and 75 mg; a dose of
+    90 mg is none of them, so it has no next lower level. The refusal is an InputError that
+    names the dose and lists the protocol's levels, not a bare ValueError from a lookup."""
+    with pytest.raises(InputError, match=r"90 mg is not one of the protocol's dose levels "
+                                         r"\(125/100/75 mg\)") as info:
+        RULES.next_lower_dose_mg(90)
+    assert (info.value.field, info.value.value) == ("dose_mg", 90)
 
 
 def test_rules_are_grouped_by_category() -> None:

@@ -108,6 +108,39 @@ def test_grade3_still_present_at_the_7_day_recheck_is_prolonged_recovery() -> No
     assert Flag.CONSIDER_DOSE_REDUCTION in r.flags
 
 
+def test_a_recheck_without_a_new_blood_count_is_not_prolonged_recovery() -> None:
+    """IBRANCE USPI 2019 section 2.2 Table 2: after a Day-1 grade 3, "repeat complete blood count
+    monitoring within 1 week"; prolonged (> 1 week) recovery is judged on that repeat count. A
+    re-check 7 days after the hold with no blood count collected since the hold shows nothing
+    about recovery: the result asks for a blood count (``dose.hold.blood_count_needed``), it
+    does not flag prolonged recovery."""
+    r = rec(125, cycle=3, cycle_day=1, assessed_on=day(3, 1), cbc=anc(day(3, 1), 0.8))
+    on = day(3, 1, delay=7)
+    r = rec(r.state, cycle=3, cycle_day=1, assessed_on=on)
+    assert (r.code, r.action, r.resume_dose_mg) == ("dose.hold.blood_count_needed",
+                                                    Action.HOLD, 125)
+    assert Flag.CBC_NEEDED in r.flags and Flag.CONSIDER_DOSE_REDUCTION not in r.flags
+    assert "a new blood count" in r.reason
+
+
+def test_prolonged_recovery_counts_to_the_collection_date_not_the_entry_date() -> None:
+    """IBRANCE USPI 2019 section 2.2 Table 2: prolonged recovery means grade 3 lasting more than
+    1 week (the rule's prolonged_recovery_days, 7). A count collected 2 days after the Day-1 hold
+    that still shows grade 3, entered 7 days after the hold, shows 2 days without recovery, not
+    7: the hold continues (``dose.hold.awaiting_recovery``) without the dose-reduction flag.
+    A count collected on the 7th day that still shows grade 3 is prolonged recovery."""
+    r = rec(125, cycle=3, cycle_day=1, assessed_on=day(3, 1), cbc=anc(day(3, 1), 0.8))
+    late = rec(r.state, cycle=3, cycle_day=1, assessed_on=day(3, 1, delay=7),
+               cbc=anc(day(3, 1, delay=2), 0.9))
+    assert (late.code, late.action, late.resume_dose_mg) == ("dose.hold.awaiting_recovery",
+                                                             Action.HOLD, 125)
+    assert Flag.CONSIDER_DOSE_REDUCTION not in late.flags
+    on = day(3, 1, delay=7)
+    week = rec(late.state, cycle=3, cycle_day=1, assessed_on=on, cbc=anc(on, 0.9))
+    assert week.code == "dose.hold.heme_prolonged_recovery"
+    assert Flag.CONSIDER_DOSE_REDUCTION in week.flags
+
+
 def test_recurrent_day1_grade3_is_flagged() -> None:
     """USPI Table 2: recurrent grade 3 on Day 1 of later cycles: consider reduction (flag)."""
     r = rec(125, cycle=2, cycle_day=1, assessed_on=day(2, 1), cbc=anc(day(2, 1), 0.9))
@@ -175,12 +208,22 @@ def test_an_awaited_event_left_out_is_an_error_that_names_it() -> None:
     with pytest.raises(InputError, match="waits for Diarrhea") as info:
         rec(held.state, cycle=1, cycle_day=12, assessed_on=day(1, 12),
             toxicities=[Toxicity("Fatigue", 1, NON_HAEM)])
-    assert info.value.value == "Diarrhea" and "resolved=['Diarrhea']" in str(info.value)
+    assert info.value.value == "Diarrhea"
+    assert info.value.hint == "Enter today's grade of Diarrhea, or mark Diarrhea as resolved."
     back = rec(held.state, cycle=1, cycle_day=12, assessed_on=day(1, 12), resolved=["diarrhea"])
     assert (back.code, back.dose_mg) == ("dose.resume.next_lower_level", 100)
     with pytest.raises(InputError, match="both as an open toxicity and as resolved"):
         rec(held.state, cycle=1, cycle_day=12, assessed_on=day(1, 12), resolved=["Diarrhea"],
             toxicities=[Toxicity("Diarrhea", 1, NON_HAEM)])
+
+
+def test_a_term_both_open_and_resolved_is_reported_as_entered() -> None:
+    """An event is either ongoing (with its grade) or resolved, never both; the error names the
+    event as the user entered it ("Diarrhea"), not in a lower-cased matching form."""
+    with pytest.raises(InputError, match="'Diarrhea' is given both") as info:
+        rec(125, cycle=1, cycle_day=12, assessed_on=day(1, 12), resolved=["diarrhea"],
+            toxicities=[Toxicity("Diarrhea", 1, NON_HAEM)])
+    assert info.value.value == "Diarrhea" and "'diarrhea'" not in str(info.value)
 
 
 def test_pneumonitis_grade2_leaves_the_restart_to_the_investigator() -> None:
@@ -213,10 +256,37 @@ def test_restart_is_refused_above_the_level_or_without_such_a_hold() -> None:
     """The investigator's restart is a dose level no higher than the level reached."""
     r = rec(100, cycle=2, cycle_day=8, assessed_on=day(2, 8),
             toxicities=[Toxicity("Pneumonitis", 2, NON_HAEM)])
+    back = rec(r.state, cycle=2, cycle_day=14, assessed_on=day(2, 14), resolved=["Pneumonitis"])
     with pytest.raises(InputError, match="at most 100 mg"):
-        restart(r.state, dose_mg=125, rules=RULES)
-    with pytest.raises(InputError, match="no hold whose restart"):
+        restart(back.state, dose_mg=125, rules=RULES)
+    with pytest.raises(InputError, match="no hold whose restart") as info:
         restart(DosingState(level_mg=125), dose_mg=100, rules=RULES)
+    assert "recommend()" not in str(info.value)
+
+
+def test_restart_is_refused_while_the_event_has_not_recovered() -> None:
+    """IBRANCE USPI 2019 section 5.2: interrupt for suspected pneumonitis; the restart is the
+    investigator's decision once it has recovered (NCT06478927: grade <= 1). A restart recorded
+    while pneumonitis is still grade 2 is refused with an InputError that names what the hold
+    still waits for (the term and the grade it must reach)."""
+    r = rec(125, cycle=2, cycle_day=8, assessed_on=day(2, 8),
+            toxicities=[Toxicity("Pneumonitis", 2, NON_HAEM)])
+    with pytest.raises(InputError, match=r"still waits for Pneumonitis to recover to grade "
+                                         r"<= 1") as info:
+        restart(r.state, dose_mg=100, rules=RULES)
+    assert info.value.field == "dose_mg" and info.value.value == 100
+    still = rec(r.state, cycle=2, cycle_day=12, assessed_on=day(2, 12),
+                toxicities=[Toxicity("Pneumonitis", 2, NON_HAEM)])
+    assert still.action is Action.HOLD
+    with pytest.raises(InputError, match="Pneumonitis to recover to grade <= 1"):
+        restart(still.state, dose_mg=100, rules=RULES)
+    back = rec(still.state, cycle=2, cycle_day=14, assessed_on=day(2, 14),
+               toxicities=[Toxicity("Pneumonitis", 1, NON_HAEM)])
+    assert back.action is Action.INVESTIGATOR_DECISION
+    assert "Record the investigator's restart decision (the dose level to restart at)." in (
+        " ".join(back.notes))
+    assert "restart()" not in " ".join(back.notes)
+    assert restart(back.state, dose_mg=100, rules=RULES).level_mg == 100
 
 
 def test_a_hold_needs_a_new_cbc_to_resume() -> None:
