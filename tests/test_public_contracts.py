@@ -57,9 +57,10 @@ def test_eligibility_contract(ctx: TrialContext) -> None:
     assert list(result.verdicts) == [f"I{i}" for i in range(1, 15)] + [
         f"E{i}" for i in range(1, 11)]
     i11 = result.verdicts["I11"]
-    assert i11.status == "met" and i11.code.startswith("I11.met")
-    # The bundled example's ANC is above the protocol's 1.0 x 10^9/L (registry inclusion 11(1)).
-    assert "1.0" in i11.reason
+    assert (i11.status, i11.code) == ("met", "I11.met.all_parts")
+    # Registry inclusion 11(1): ANC >= 1.0 x 10^9/L; the bundled example's ANC is 2.1.
+    assert (i11.facts["anc"], i11.facts["anc_min"]) == (2.1, 1.0)
+    assert "ANC 2.1 x10^9/L" in i11.reason
 
 
 def test_screen_needs_a_protocol() -> None:
@@ -123,7 +124,9 @@ def test_ctcae_and_dosing_contract(ctx: TrialContext) -> None:
     held = dosing.recommend(125, cycle=2, cycle_day=1, assessed_on=dt.date(2026, 4, 1),
                             cbc=dosing.BloodCounts(dt.date(2026, 4, 1), anc_10e9_l=0.8),
                             rules=ctx.dose_rules)
-    assert held.action == dosing.Action.HOLD and held.code.startswith("dose.hold.")
+    assert (held.action, held.code) == (dosing.Action.HOLD, "dose.hold.heme_grade3_day1")
+    assert held.facts["resume_dose_mg"] == 125
+    assert held.facts["recheck_by"] == dt.date(2026, 4, 8)
 
 
 def test_stats_contract() -> None:

@@ -41,6 +41,7 @@ class BorSettings:
     sd_window_days: int
     max_ne_between: int
     allow_sd_between: bool
+    max_sd_between: int
 
     def as_kwargs(self) -> dict[str, Any]:
         """The settings as keyword arguments of ``best_overall_response``."""
@@ -79,6 +80,7 @@ class TrialContext:
             sd_window_days=rules.sd_window_days,
             max_ne_between=rules.max_ne_between,
             allow_sd_between=rules.allow_sd_between,
+            max_sd_between=rules.max_sd_between,
         )
         return cls(
             protocol=protocol,

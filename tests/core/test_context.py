@@ -60,3 +60,22 @@ def test_first_dose_recommendation_is_the_protocols_starting_dose(ctx: TrialCont
 def test_context_pickles_for_worker_processes(ctx: TrialContext) -> None:
     again = pickle.loads(pickle.dumps(ctx))
     assert again.protocol_id == ctx.protocol_id and again.bor == ctx.bor
+
+
+def test_a_protocol_can_allow_more_sd_between_a_response_and_its_confirmation() -> None:
+    """bor_max_sd_between reaches best_overall_response through the context: PR, SD, SD, PR
+    confirms only when two SDs between are allowed (admiralonco accept_sd counts one)."""
+    base = load_bundled_protocol()
+    endpoints = base.endpoints.model_copy(update={"bor_allow_sd_between": True,
+                                                  "bor_max_sd_between": 2})
+    two = TrialContext.from_protocol(base.model_copy(update={"endpoints": endpoints}))
+    one = TrialContext.from_protocol(base.model_copy(update={"endpoints": base.endpoints.model_copy(
+        update={"bor_allow_sd_between": True})}))
+    assert (two.bor.max_sd_between, one.bor.max_sd_between) == (2, 1)
+    origin = dt.date(2026, 1, 1)
+    points = [(dt.date(2026, 2, 26), "PR"), (dt.date(2026, 3, 26), "SD"),
+              (dt.date(2026, 4, 23), "SD"), (dt.date(2026, 5, 21), "PR")]
+    assert recist.best_overall_response(points, origin=origin,
+                                        **two.bor.as_kwargs()).response == recist.Response.PR
+    assert recist.best_overall_response(points, origin=origin,
+                                        **one.bor.as_kwargs()).response == recist.Response.SD

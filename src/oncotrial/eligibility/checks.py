@@ -180,18 +180,26 @@ def _hcv_infection(hep: HepatitisData) -> Outcome | None:
     if hep.anti_hcv == "negative" and hep.hcv_rna != "positive" \
             and not hep.hcv_rna_ever_positive:
         return _said(MET, "met.anti_hcv_negative", "Anti-HCV negative: no HCV infection.")
+    antibody = _anti_hcv_words(hep.anti_hcv)
     if hep.hcv_rna is None:
-        return _need("hepatitis.hcv_rna", "Anti-HCV positive: current HCV RNA is needed. ")
+        why = (" and HCV RNA was positive before" if hep.hcv_rna_ever_positive else "")
+        return _need("hepatitis.hcv_rna", f"{antibody}{why}: current HCV RNA is needed. ")
     if hep.hcv_rna == "positive" or hep.hcv_rna_ever_positive:
         return None
     if hep.hcv_antiviral not in (None, "never"):
         return None  # treated: the treatment dates decide
     if hep.hcv_rna_ever_positive is None and hep.hcv_antiviral is None:
         return _need("hepatitis.hcv_rna_ever_positive",
-                     "Anti-HCV positive, HCV RNA negative now: whether HCV RNA was ever "
+                     f"{antibody}, HCV RNA negative now: whether HCV RNA was ever "
                      "positive (or antivirals were given) is needed. ")
     return _said(MET, "met.hcv_rna_never_positive",
-                   "Anti-HCV positive, HCV RNA never positive: no HCV infection to treat.")
+                   f"{antibody}, HCV RNA never positive: no HCV infection to treat.")
+
+
+def _anti_hcv_words(anti_hcv: str | None) -> str:
+    """The anti-HCV result as recorded, for the sentence (never assumed positive)."""
+    return {"positive": "Anti-HCV positive", "negative": "Anti-HCV negative"}.get(
+        anti_hcv or "", "Anti-HCV not recorded")
 
 
 def hcv_treated(params: Mapping[str, Any], ctx: Context) -> Outcome:

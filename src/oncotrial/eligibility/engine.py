@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol
 
+from pydantic import computed_field
+
 from oncotrial.eligibility.checks import CHECK_FUNCTIONS, CheckFunction
 from oncotrial.eligibility.fields import Context
 from oncotrial.eligibility.leaves import Attest, Compare, DateWindow, OneOf, Range
@@ -92,9 +94,15 @@ class Verdict:
     warnings: tuple[str, ...] = ()
     facts: Facts = field(default_factory=dict, hash=False)
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def reason(self) -> str:
-        """The sentence showing the value, the threshold and the date used."""
+        """The sentence showing the value, the threshold and the date used.
+
+        Rendered from ``phrases`` and ``facts`` when read, and written into the stored JSON
+        (``to_json``) so that a stored verdict carries its sentence; reading the JSON back
+        renders it again from the same phrases.
+        """
         return render(self.phrases, self.facts)
 
     def summary(self) -> str:

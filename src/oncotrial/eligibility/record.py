@@ -290,7 +290,8 @@ class ScreeningRecord(_Model):
     True
     """
 
-    subject_id: str = Field(default="", description="Screening number of the subject.")
+    subject_id: str = Field(min_length=1, description="Screening number of the subject "
+                            "(the record is stored under it).")
     sex: Sex | None = None
     birth_date: dt.date | None = None
     informed_consent_date: dt.date | Literal["none"] | None = Field(
@@ -464,7 +465,8 @@ def parse_record(text: str, *, source: str = "screening record") -> ScreeningRec
         UnitError: a laboratory unit does not fit its analyte.
         ImplausibleValueError: a value is physiologically impossible.
 
-    >>> record = parse_record("sex: F\\necog: 1\\nlabs: {anc: {value: 1.5, unit: /mm3}}")
+    >>> record = parse_record("subject_id: SCR-009\\nsex: F\\necog: 1\\n"
+    ...                       "labs: {anc: {value: 1.5, unit: /mm3}}")
     >>> record.sex, record.ecog, record.labs.anc.unit
     (<Sex.FEMALE: 'F'>, 1, 'cells/uL')
     """

@@ -81,6 +81,7 @@ class EndpointRules:
     sd_window_days: int = 0
     max_ne_between: int = 1
     allow_sd_between: bool = False
+    max_sd_between: int = 1
     teae_window_days: int = 30
     conf_level: float = 0.95
     ci_method: CiMethod = "clopper-pearson"
@@ -106,6 +107,8 @@ class EndpointRules:
              "sd_window_days"),
             (self.max_ne_between, 0, "The number of NE assessments allowed before confirmation",
              "assessments", "max_ne_between"),
+            (self.max_sd_between, 0, "The number of SD assessments allowed before confirmation",
+             "assessments", "max_sd_between"),
             (self.teae_window_days, 0, "The treatment-emergent window", "days",
              "teae_window_days"),
         ]
@@ -143,7 +146,8 @@ class EndpointRules:
         ``os.landmarks_months``, ``orr.confirmation_required``, ``orr.confirmation_min_days``,
         ``orr.ci_method``, ``dcr.min_sd_days``, ``adverse_events.teae_window_days``,
         ``sensitivity_time_origin`` (variant S3), ``conf_level``, ``sd_window_days``,
-        ``bor_max_ne_between`` and ``bor_allow_sd_between``. The protocol model guarantees that
+        ``bor_max_ne_between``, ``bor_allow_sd_between`` and ``bor_max_sd_between``. The
+        protocol model guarantees that
         DCR confirms CR/PR as ORR does, so ORR's confirmation settings serve both.
 
         Raises:
@@ -168,6 +172,7 @@ class EndpointRules:
             sd_window_days=ep.sd_window_days,
             max_ne_between=ep.bor_max_ne_between,
             allow_sd_between=ep.bor_allow_sd_between,
+            max_sd_between=ep.bor_max_sd_between,
             assessment_interval_days=ep.assessment_interval_days,
             assessment_window_days=ep.assessment_window_days,
             missed_assessments_for_censoring=ep.pfs.missed_assessments_for_censoring,

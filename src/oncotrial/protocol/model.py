@@ -25,6 +25,7 @@ from pydantic_core import InitErrorDetails
 from oncotrial.errors import UnknownTermError
 from oncotrial.protocol._problems import closest, problem
 from oncotrial.protocol.rules import Rule
+from oncotrial.records import ChildPughClass
 
 __all__ = [
     "AdverseEventEndpoint",
@@ -424,7 +425,7 @@ class HepaticImpairmentRule(Section):
     """What a Child-Pugh class on study triggers (Pugh et al. 1973 classes A, B, C)."""
 
     id: str = Field(pattern=_RULE_ID, description="Stable id, part of the result code.")
-    child_pugh_class: Literal["A", "B", "C"]
+    child_pugh_class: ChildPughClass
     action: Literal["lowest_level", "dose_level", "discontinue"]
     dose_mg: float | None = Field(default=None, gt=0)
     citation: str = Field(min_length=1)
@@ -774,6 +775,9 @@ class Endpoints(Section):
                                     "between a response and its confirmation.")
     bor_allow_sd_between: bool = Field(default=False, description="Whether an SD between a "
                                        "response and its confirmation still confirms it.")
+    bor_max_sd_between: int = Field(default=1, ge=0, description="When SD between is allowed, "
+                                    "how many SD assessments may stand between a response "
+                                    "and its confirmation.")
     pfs: PfsEndpoint
     orr: ResponseEndpoint
     dcr: ResponseEndpoint

@@ -33,6 +33,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from oncotrial.protocol._problems import closest, problem
 from oncotrial.protocol.vocabulary import CHECKS, FIELDS
+from oncotrial.records import Sex
 
 __all__ = [
     "AllOfRule",
@@ -151,7 +152,7 @@ class CompareRule(_RuleBase):
     unit: str | None = None
     times_uln: float | None = Field(default=None, gt=0)
     times_lln: float | None = Field(default=None, gt=0)
-    by_sex: dict[Literal["M", "F"], float] | None = None
+    by_sex: dict[Sex, float] | None = None
 
     _check_field = field_validator("field")(lambda v: _known_field(v, "number", "integer"))
 
@@ -195,8 +196,8 @@ class CompareRule(_RuleBase):
         if self.times_lln is not None:
             return f"{self.field} {self.op} {self.times_lln:g} x LLN"
         assert self.by_sex is not None
-        return (f"{self.field} {self.op} {self.by_sex['M']:g} (men), "
-                f"{self.by_sex['F']:g} (women)")
+        return (f"{self.field} {self.op} {self.by_sex[Sex.MALE]:g} (men), "
+                f"{self.by_sex[Sex.FEMALE]:g} (women)")
 
 
 class DateWindowRule(_RuleBase):

@@ -156,3 +156,17 @@ def test_attestation_keys_read_as_the_question(screen_with: Screen) -> None:
         screen_with({**earlier, "attestations.recovered_from_surgry": True})
     cardiac = screen_with({"attestations.free_of_severe_cardiac_disease": False})
     assert cardiac.verdicts["E4"].code == "E4.not_met.attested_no"
+
+
+def test_i9_says_the_anti_hcv_result_as_recorded(screen_with: Screen) -> None:
+    """The sentence names the anti-HCV result that was entered, never an assumed positive one
+    (a nurse corrects the field the sentence names)."""
+    negative_before = screen_with({"hepatitis.anti_hcv": "negative", "hepatitis.hcv_rna": DELETE,
+                                   "hepatitis.hcv_rna_ever_positive": True}).verdicts["I9"]
+    assert negative_before.missing == ("hepatitis.hcv_rna",)
+    assert "Anti-HCV negative and HCV RNA was positive before" in negative_before.reason
+    assert "Anti-HCV positive" not in negative_before.reason
+    unknown = screen_with({"hepatitis.anti_hcv": DELETE, "hepatitis.hcv_rna": "negative",
+                           "hepatitis.hcv_rna_ever_positive": DELETE,
+                           "hepatitis.hcv_antiviral": DELETE}).verdicts["I9"]
+    assert "Anti-HCV not recorded, HCV RNA negative now" in unknown.reason

@@ -119,21 +119,22 @@ def test_record_lists_every_problem() -> None:
     with pytest.raises(InputError) as info:
         parse_record("sex: X\necog: 7\nlabs: {anc: {value: 1, unit: furlongs}}")
     text = str(info.value)
-    assert "3 problems" in text and "sex" in text and "ecog" in text and "labs.anc.unit" in text
+    assert "4 problems" in text and "subject_id" in text and "sex" in text
+    assert "ecog" in text and "labs.anc.unit" in text
 
 
 def test_record_refuses_impossible_values() -> None:
     """LVEF 150 % and negative counts are refused before screening."""
     with pytest.raises(ImplausibleValueError, match="LVEF"):
-        parse_record("cardiac: {echo: {lvef: 150}}")
+        parse_record("subject_id: S-1\ncardiac: {echo: {lvef: 150}}")
     with pytest.raises(ImplausibleValueError, match="ANC"):
-        parse_record("labs: {anc: {value: -1, unit: 10^9/L}}")
+        parse_record("subject_id: S-1\nlabs: {anc: {value: -1, unit: 10^9/L}}")
 
 
 def test_record_refuses_a_unit_of_another_analyte() -> None:
     """U/L is not a unit of bilirubin."""
     with pytest.raises(InputError, match="bilirubin"):
-        parse_record("labs: {bilirubin: {value: 20, unit: U/L}}")
+        parse_record("subject_id: S-1\nlabs: {bilirubin: {value: 20, unit: U/L}}")
 
 
 def test_another_protocol_is_screened_from_its_own_criteria(eligible: ScreeningRecord) -> None:
@@ -251,7 +252,7 @@ def test_rule_windows_match_the_protocol_screening_section() -> None:
 
 def test_inr_needs_no_unit() -> None:
     """INR is a ratio: the unit may be left out; a count without a unit is refused."""
-    record = parse_record("labs: {inr: {value: 1.1}}")
+    record = parse_record("subject_id: S-1\nlabs: {inr: {value: 1.1}}")
     assert record.labs.inr is not None and record.labs.inr.unit == "1"
     with pytest.raises(InputError, match="ANC"):
-        parse_record("labs: {anc: {value: 1.5}}")
+        parse_record("subject_id: S-1\nlabs: {anc: {value: 1.5}}")

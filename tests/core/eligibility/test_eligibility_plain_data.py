@@ -109,7 +109,7 @@ def records(draw: st.DrawFn) -> ScreeningRecord:
     'none' answers included."""
     keys = draw(st.lists(st.sampled_from(KEYS), unique=True))
     data: dict[str, Any] = {
-        "subject_id": draw(st.sampled_from(["", "SCR-9", "HCH-001"])),
+        "subject_id": draw(st.sampled_from(["SCR-9", "HCH-001"])),
         "sex": draw(st.sampled_from([None, "M", "F"])),
         "birth_date": draw(st.none() | st.dates(dt.date(1940, 1, 1), dt.date(2005, 12, 31))),
         "informed_consent_date": draw(MAYBE_DATE | st.just("none")),
@@ -195,7 +195,8 @@ def test_any_record_round_trips_to_json(record: ScreeningRecord) -> None:
 
 def test_none_answers_survive_the_round_trip() -> None:
     """'none' stays 'none' (an answer), distinct from an absent entry (not yet recorded)."""
-    record = parse_record("informed_consent_date: none\nhepatitis: {anti_hbv_therapy_start: none}"
+    record = parse_record("subject_id: S-1\ninformed_consent_date: none\n"
+                          "hepatitis: {anti_hbv_therapy_start: none}"
                           "\nhistory: {last_major_surgery_date: none}")
     again = ScreeningRecord.model_validate_json(record.model_dump_json())
     assert again.informed_consent_date == "none"
@@ -207,14 +208,15 @@ def test_none_answers_survive_the_round_trip() -> None:
 def test_units_are_validated_on_every_path() -> None:
     """An unknown unit, or a unit of another analyte, is refused from YAML and from JSON."""
     with pytest.raises(InputError, match="not one we recognise"):
-        parse_record("labs: {anc: {value: 1.5, unit: furlongs}}")
+        parse_record("subject_id: S-1\nlabs: {anc: {value: 1.5, unit: furlongs}}")
     with pytest.raises(UnitError, match="not a unit of Total bilirubin"):
-        parse_record("labs: {bilirubin: {value: 20, unit: U/L}}")
-    bad = json.dumps({"labs": {"bilirubin": {"value": 20, "unit": "U/L"}}})
+        parse_record("subject_id: S-1\nlabs: {bilirubin: {value: 20, unit: U/L}}")
+    bad = json.dumps({"subject_id": "S-1", "labs": {"bilirubin": {"value": 20, "unit": "U/L"}}})
     with pytest.raises(ValidationError, match="not a unit of Total bilirubin"):
         ScreeningRecord.model_validate_json(bad)
     with pytest.raises(ValidationError, match="recognise"):
-        ScreeningRecord.model_validate_json('{"labs": {"anc": {"value": 1, "unit": "x"}}}')
+        ScreeningRecord.model_validate_json(
+            '{"subject_id": "S-1", "labs": {"anc": {"value": 1, "unit": "x"}}}')
 
 
 def test_patient_id_is_now_subject_id() -> None:
@@ -353,3 +355,14 @@ def test_a_tampered_verdict_says_so_instead_of_a_key_error() -> None:
     broken = dataclasses.replace(verdict, facts={})
     with pytest.raises(InputError, match="cannot be rendered"):
         _ = broken.reason
+
+
+def test_a_stored_verdict_carries_its_sentence() -> None:
+    """The JSON the store keeps has the reason for people next to the code and the facts, the
+    same sentence the checklist shows; reading it back renders the same sentence."""
+    result = screen(example_record(), load_bundled_protocol(), on=dt.date(2026, 3, 2))
+    stored = json.loads(to_json(result))
+    i11 = result.verdicts["I11"]
+    assert stored["verdicts"]["I11"]["reason"] == i11.reason
+    assert stored["verdicts"]["I11"]["code"] == i11.code
+    assert from_json(type(i11), to_json(i11)).reason == i11.reason

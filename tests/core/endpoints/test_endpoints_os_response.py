@@ -326,3 +326,14 @@ def test_time_to_response_summary() -> None:
     assert ttr.min_months == pytest.approx(57 / 30.4375)
     assert ttr.max_months == pytest.approx(113 / 30.4375)
     assert ttr.code == "ttr.estimated"
+
+
+def test_non_target_only_disease_is_read_from_the_baseline_not_the_time_points() -> None:
+    """RECIST 1.1 Table 2: a subject without measurable disease at baseline has no SD; an
+    unconfirmed CR after the minimum SD duration, then PD, is NON-CR/NON-PD, even though no
+    NON-CR/NON-PD time point was recorded. With measurable disease the same sequence is SD."""
+    scans = ((57, Response.CR), (113, Response.PD))
+    without = derive_response(make(scans=scans, measurable=False), cutoff=CUTOFF, rules=RULES)
+    with_targets = derive_response(make(scans=scans), cutoff=CUTOFF, rules=RULES)
+    assert without.bor.response == Response.NON_CR_NON_PD
+    assert with_targets.bor.response == Response.SD
