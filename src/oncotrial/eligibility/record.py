@@ -41,7 +41,7 @@ from pydantic import (
     model_validator,
 )
 
-from oncotrial.clinical import check_plausible, normalise_unit
+from oncotrial.clinical import Ascites, Encephalopathy, check_plausible, normalise_unit
 from oncotrial.errors import ImplausibleValueError, InputError, UnitError, UnknownTermError
 from oncotrial.records import LabResult, Sex
 
@@ -200,8 +200,8 @@ class CardiacData(_Model):
 class LiverClinical(_Model):
     """The investigator's Child-Pugh clinical items."""
 
-    ascites: Literal["none", "mild", "moderate_severe"] | None = None
-    encephalopathy: Literal["none", "grade_1_2", "grade_3_4"] | None = None
+    ascites: Ascites | None = None
+    encephalopathy: Encephalopathy | None = None
 
 
 class Diagnosis(_Model):
