@@ -73,15 +73,7 @@ class TrialContext:
     def from_protocol(cls, protocol: Protocol) -> TrialContext:
         """Read a validated protocol once into a context."""
         rules = EndpointRules.from_protocol(protocol)
-        bor = BorSettings(
-            confirm=rules.confirmation_required,
-            confirm_min_days=rules.confirm_min_days,
-            sd_min_days=rules.min_sd_days,
-            sd_window_days=rules.sd_window_days,
-            max_ne_between=rules.max_ne_between,
-            allow_sd_between=rules.allow_sd_between,
-            max_sd_between=rules.max_sd_between,
-        )
+        bor = BorSettings(**rules.bor_kwargs())
         return cls(
             protocol=protocol,
             criteria=tuple(protocol.criteria.all()),

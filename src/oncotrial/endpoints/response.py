@@ -89,11 +89,8 @@ def _bor(subject: SubjectData, *, first_dose: date, cutoff: date, rules: Endpoin
     therapy_on = next(
         (t.started_on for t in subject.new_therapies if t.started_on <= cutoff), None)
     return best_overall_response(
-        timepoints, origin=first_dose, confirm=confirm,
-        confirm_min_days=rules.confirm_min_days, sd_min_days=rules.min_sd_days,
-        max_ne_between=rules.max_ne_between, allow_sd_between=rules.allow_sd_between,
-        max_sd_between=rules.max_sd_between,
-        sd_window_days=rules.sd_window_days, cutoff=cutoff, new_therapy_date=therapy_on,
+        timepoints, origin=first_dose, **{**rules.bor_kwargs(), "confirm": confirm},
+        cutoff=cutoff, new_therapy_date=therapy_on,
         # RECIST 1.1 Table 2: without measurable (target) disease at baseline an unconfirmed
         # response is NON-CR/NON-PD, never SD; the baseline says so, not the time points.
         non_target_only=not subject.subject.measurable_disease_at_baseline,

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from oncotrial.errors import InputError
 
@@ -135,6 +135,20 @@ class EndpointRules:
         The 2 is ``missed_assessments_for_censoring``."""
         return (self.missed_assessments_for_censoring * self.assessment_interval_days
                 + self.assessment_window_days)
+
+    def bor_kwargs(self) -> dict[str, Any]:
+        """The best-overall-response settings as keywords of
+        :func:`oncotrial.recist.best_overall_response` (RECIST 1.1 section 4.4): the one
+        mapping from these rules to the BOR derivation, used by the endpoints and the context.
+
+        >>> from oncotrial.protocol import load_bundled_protocol
+        >>> EndpointRules.from_protocol(load_bundled_protocol()).bor_kwargs()["sd_min_days"]
+        42
+        """
+        return {"confirm": self.confirmation_required, "confirm_min_days": self.confirm_min_days,
+                "sd_min_days": self.min_sd_days, "sd_window_days": self.sd_window_days,
+                "max_ne_between": self.max_ne_between, "allow_sd_between": self.allow_sd_between,
+                "max_sd_between": self.max_sd_between}
 
     @classmethod
     def from_protocol(cls, protocol: Protocol) -> EndpointRules:
