@@ -17,12 +17,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from oncotrial.dosing import DosingRules
 from oncotrial.endpoints import EndpointRules
 from oncotrial.protocol import Criterion, Protocol
 from oncotrial.protocol.vocabulary import CHECKS, FIELDS, CheckSpec, FieldSpec
+
+if TYPE_CHECKING:
+    from oncotrial.forms import FormSet
 
 __all__ = ["BorSettings", "TrialContext"]
 
@@ -56,7 +59,8 @@ class TrialContext:
     screening vocabulary their rules may use; ``dose_rules`` the dose-modification rules;
     ``endpoint_rules`` the endpoint parameters; ``bor`` the best-overall-response settings;
     ``teae_window_days`` the treatment-emergent window after the last dose;
-    ``sae_report_within_hours`` the clock from site awareness to the sponsor's SAE report.
+    ``sae_report_within_hours`` the clock from site awareness to the sponsor's SAE report;
+    ``forms`` the trial's case report forms (``docs/forms.md``), when loaded.
     """
 
     protocol: Protocol
@@ -68,10 +72,12 @@ class TrialContext:
     bor: BorSettings
     teae_window_days: int
     sae_report_within_hours: int
+    forms: FormSet | None = None
 
     @classmethod
-    def from_protocol(cls, protocol: Protocol) -> TrialContext:
-        """Read a validated protocol once into a context."""
+    def from_protocol(cls, protocol: Protocol, forms: FormSet | None = None) -> TrialContext:
+        """Read a validated protocol once into a context, with its case report forms (the
+        store needs them; the derivations do not)."""
         rules = EndpointRules.from_protocol(protocol)
         bor = BorSettings(**rules.bor_kwargs())
         return cls(
@@ -84,6 +90,7 @@ class TrialContext:
             bor=bor,
             teae_window_days=rules.teae_window_days,
             sae_report_within_hours=protocol.endpoints.adverse_events.sae_report_within_hours,
+            forms=forms,
         )
 
     @property
