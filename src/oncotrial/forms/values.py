@@ -239,12 +239,13 @@ def rows_of(data: FormData, group_id: str) -> list[int]:
 # --- typed values ----------------------------------------------------------------------------
 
 
-class _Bad(Exception):
-    """An answer that does not parse: the finding code and how to fix it."""
+class _Bad(InputError):
+    """An answer that does not parse: the finding code and how to fix it (turned into a
+    :class:`Finding` by the callers; never escapes this module)."""
 
     def __init__(self, code: str, problem: str, hint: str) -> None:
-        super().__init__(problem)
-        self.code, self.problem, self.hint = code, problem, hint
+        super().__init__(problem, hint=hint)
+        self.code, self.problem, self.fix = code, problem, hint
 
 
 def _number(text: str) -> Decimal:
@@ -336,7 +337,7 @@ def typed_value(item: ItemDef, entry: Entry | None) -> Typed:
         value = _parse(item, entry.value.strip())
     except _Bad as bad:
         raise InputError(f"{item.label.en} ({item.id}): {bad.problem}.", field=item.id,
-                         value=entry.value, hint=bad.hint) from None
+                         value=entry.value, hint=bad.fix) from None
     return cast(Typed, value)
 
 
@@ -437,7 +438,7 @@ def _canonical_entry(ctx: _Context, item: ItemDef, key: Key, entry: Entry) -> En
         unit = _unit(item, entry.unit)
         _limits_of_normal(item, entry)
     except _Bad as bad:
-        ctx.add(bad.code, key, f"{_where(ctx.form, key)}: {bad.problem}.", bad.hint)
+        ctx.add(bad.code, key, f"{_where(ctx.form, key)}: {bad.problem}.", bad.fix)
         return None
     clean = Entry(_canonical_text(item, text, value), unit, entry.lln, entry.uln)
     _value_checks(ctx, item, key, value, clean)

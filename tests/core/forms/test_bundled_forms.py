@@ -415,7 +415,7 @@ def test_end_of_treatment_death_and_follow_up_records(hcc: tuple[Protocol, FormS
          DiscontinuationReason.PROGRESSIVE_DISEASE),
         (DiscontinuationLevel.STUDY, dt.date(2026, 10, 30), DiscontinuationReason.DEATH)]
     assert [d.died_on for d in records.deaths] == [dt.date(2026, 10, 30)]
-    assert Contact("HCH-001", dt.date(2026, 9, 1), "survival_follow_up", True) \
+    assert Contact("HCH-001", dt.date(2026, 9, 1), "survival follow-up", True) \
         in records.contacts
 
 
