@@ -104,6 +104,23 @@ def test_run_screens_the_bundled_example_with_the_bundled_protocol(tmp_path: Pat
     assert "ELIGIBLE: every criterion is met." in result.output
 
 
+def test_run_creates_the_database_and_runs_again_on_it(tmp_path: Path) -> None:
+    """``oncotrial run`` creates the SQLite database with its schema and per-form views, and a
+    second run finds it current with an intact audit trail."""
+    import sqlite3
+
+    file = tmp_path / "var" / "trial.db"
+    env = {"COLUMNS": "200", "ONCOTRIAL_DATABASE_URL": f"sqlite:///{file}"}
+    for _ in range(2):
+        result = CliRunner().invoke(build_app(), ["run"], env=env)
+        assert result.exit_code == 0, result.output
+        assert "at schema revision 0001" in result.output
+        assert "hash chain intact" in result.output
+    with sqlite3.connect(file) as connection:
+        names = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
+    assert {"subject", "item_value", "audit_log", "v_haematology", "vp_haematology"} <= names
+
+
 def test_every_unit_and_plausibility_problem_is_reported_at_once(tmp_path) -> None:
     """A record with a wrong unit and an impossible value lists both, and screens nothing."""
     import yaml

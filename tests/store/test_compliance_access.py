@@ -320,12 +320,12 @@ def test_ac4_the_password_is_stored_as_an_argon2_hash_only(db: Database,
 
 #: Who may do what (ICH E6(R3) 3.16, 4.3.8 and the issue's roles): investigators sign, site
 #: staff enter data, data managers lock and unlock, data managers, statisticians and
-#: administrators export.
+#: administrators export, and so does the investigator, for their own site (E6(R3) App. C.1.3).
 _ALLOWED: dict[str, set[str]] = {
     "sign": {"drli", "drwang"},
     "lock": {"dm"},
     "unlock": {"dm"},
-    "export": {"dm", "stat", "admin"},
+    "export": {"dm", "stat", "admin", "drli"},
     "enter_data": {"drli", "drwang", "nurse"},
 }
 _ROLES = ["admin", "drli", "drwang", "nurse", "dm", "monitor", "stat"]

@@ -71,7 +71,7 @@ def _shown(url: str) -> str:
 
 
 @contextmanager
-def _engine(database_url: str | None) -> Iterator[Engine]:
+def database_engine(database_url: str | None) -> Iterator[Engine]:
     """An engine for the URL; an unreachable database becomes a readable error (exit 2)."""
     url = _url(database_url)
     try:
@@ -103,6 +103,17 @@ def _forms(protocol_file: Path | None) -> FormSet:
     return load_forms(forms_path_for(path), load_protocol(path))
 
 
+def prepare_database(engine: Engine, forms: FormSet) -> tuple[str, list[str]]:
+    """Migrate to the newest revision and make the per-form views anew; return the revision
+    and the views made (what ``oncotrial db upgrade`` and ``oncotrial run`` do)."""
+    with engine.begin() as connection:
+        drop_views(connection)
+    revision = upgrade(engine)
+    with engine.begin() as connection:
+        made = refresh_views(connection, forms)
+    return revision, made
+
+
 @db_app.command("upgrade")
 def upgrade_command(
     database_url: DatabaseUrl = None,
@@ -121,12 +132,8 @@ def upgrade_command(
     tables are only migrated.
     """
     forms = _forms(protocol_file)
-    with _engine(database_url) as engine:
-        with engine.begin() as connection:
-            drop_views(connection)
-        revision = upgrade(engine)
-        with engine.begin() as connection:
-            made = refresh_views(connection, forms)
+    with database_engine(database_url) as engine:
+        revision, made = prepare_database(engine, forms)
     newest = " (the newest)" if revision == head_revision() else ""
     typer.echo(f"Database at schema revision {revision}{newest}.")
     typer.echo(f"Made {len(made)} views for the forms of {forms.protocol} (forms version "
@@ -239,7 +246,7 @@ def user_add_command(
     """
     password = _read_password(password_file, password_stdin)
     first, extra = _split_roles(_parse_roles(role))
-    with _engine(database_url) as engine:
+    with database_engine(database_url) as engine:
         db = Database(engine=engine, sessions=make_session_factory(engine))
         actor = _admin(db, admin)
         if actor is None and ("administrator" not in first or extra):
@@ -281,7 +288,7 @@ def audit_verify_command(database_url: DatabaseUrl = None) -> None:
     Exit code 0 when intact (printing the rows checked); 1 naming the first row that was
     altered, removed or moved, with its id, the problem code and the reason.
     """
-    with _engine(database_url) as engine, snapshot(engine) as connection:
+    with database_engine(database_url) as engine, snapshot(engine) as connection:
         rows, problem = verify(connection)
     if problem is not None:
         typer.echo(f"Audit trail BROKEN: row {problem.row_id} ({problem.code}): "
@@ -304,7 +311,7 @@ def audit_export_command(
     value, New value, Reason, Software version, Row id, Hash. UTF-8 with a byte-order mark.
     The export itself is recorded in the trail.
     """
-    with _engine(database_url) as engine:
+    with database_engine(database_url) as engine:
         count = export_audit_csv(engine, out, subject=subject)
     typer.echo(f"Wrote {count} audit rows to {out}"
                + (f" (subject {subject})." if subject else "."))
@@ -324,7 +331,7 @@ def backup_command(
     on SQLite or PostgreSQL alike. Exit code 1 when the archive was written but the audit
     trail already failed verification (such a copy will not restore).
     """
-    with _engine(database_url) as engine:
+    with database_engine(database_url) as engine:
         manifest = backup(engine, out)
     typer.echo(f"Backup written to {out}: schema revision {manifest.schema_revision}, "
                f"{manifest.total_rows} rows in {len(manifest.tables)} tables, "
@@ -346,7 +353,7 @@ def restore_command(
     count with the manifest; any difference fails the restore and nothing is kept. Then run
     'oncotrial db upgrade' to reach this software's schema and make the form views.
     """
-    with _engine(database_url) as engine:
+    with database_engine(database_url) as engine:
         manifest = restore(engine, archive)
     typer.echo(f"Restored {archive}: {manifest.total_rows} rows in {len(manifest.tables)} "
                f"tables at schema revision {manifest.schema_revision}; audit trail verified "

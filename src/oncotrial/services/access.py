@@ -41,7 +41,9 @@ __all__ = [
 PERMISSIONS: Final[dict[str, frozenset[str]]] = {
     "investigator": frozenset({
         "view", "view_identity", "register", "enter_data", "screen", "enrol", "sign_form",
-        "sign_casebook", "answer_query", "raise_query", "withdraw", "view_audit"}),
+        "sign_casebook", "answer_query", "raise_query", "withdraw", "view_audit",
+        # ICH E6(R3) Appendix C.1.3: the investigator keeps a copy of the site's data.
+        "export"}),
     "sub_investigator": frozenset({
         "view", "view_identity", "register", "enter_data", "screen", "enrol", "sign_form",
         "answer_query", "raise_query", "withdraw", "view_audit"}),
