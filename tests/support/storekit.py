@@ -7,21 +7,17 @@ from __future__ import annotations
 import datetime as dt
 import os
 from dataclasses import dataclass
-from importlib import resources
-from typing import Any
 
 import pytest
-import yaml
 
 from oncotrial.context import TrialContext
-from oncotrial.forms import FormSet, canonical_text
-from oncotrial.forms.model import ItemDef
 from oncotrial.services import (
     Actor,
     Database,
     add_site,
     authenticate,
     create_user,
+    demo,
     register_subject,
     save_form,
 )
@@ -106,90 +102,15 @@ def consented_subject(db: Database, staff: Staff, ctx: TrialContext,
     return number
 
 
-#: The example patient (oncotrial/eligibility/data/example_patient.yaml) is screened on this day.
-EXAMPLE_DAY = dt.date(2026, 3, 2)
-
-#: Required answers of the screening forms that the screening record does not hold.
-EXAMPLE_EXTRA: dict[str, dict[str, Any]] = {
-    "consent": {"icf_version": "2.0", "consent_obtained_by": "Dr Li", "copy_given": "yes"},
-    "eligibility": {"attested_by": "Dr Li", "attested_on": "2026-03-01"},
-    "hcc_history": {"diagnosis_date": "2024-08-20", "aetiology": "hbv",
-                    "macrovascular_invasion": "no", "extrahepatic_spread": "yes"},
-    "ecog": {"assessed_on": "2026-02-27"},
-    "chemistry": {"collected_on": "2026-02-27"},
-    "coagulation": {"collected_on": "2026-02-27"},
-    "hepatitis": {"collected_on": "2026-02-23"},
-    "ecg": {"interpretation": "normal"},
-    "echocardiogram": {"method": "echo"},
-    "pregnancy": {"woman_of_childbearing_potential": "not_applicable"},
-}
-
-
-def _at(data: Any, path: str) -> Any:
-    for part in path.split("."):
-        if not isinstance(data, dict) or part not in data:
-            return None
-        data = data[part]
-    return data
-
-
-def _shift(value: Any, days: int) -> Any:
-    """Move an ISO date (or the dates inside a structure) by ``days``."""
-    if isinstance(value, dt.date):
-        return value + dt.timedelta(days=days)
-    if isinstance(value, str) and len(value) == 10 and value[4] == "-":
-        try:
-            return (dt.date.fromisoformat(value) + dt.timedelta(days=days)).isoformat()
-        except ValueError:
-            return value
-    if isinstance(value, dict):
-        return {k: _shift(v, days) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_shift(v, days) for v in value]
-    return value
-
-
-def _answer(item: ItemDef, value: Any) -> Any:
-    if item.type == "lab" and isinstance(value, dict):
-        return {k: value[k] for k in ("value", "unit", "lln", "uln") if k in value}
-    return canonical_text(value)
-
-
-def example_screening(forms: FormSet, shift_days: int = 0) -> dict[str, dict[str, Any]]:
-    """The example patient's screening forms as nested answers (form id -> answers), with
-    every date moved by ``shift_days`` (so the same patient can be screened on another day)."""
-    text = (resources.files("oncotrial.eligibility") / "data" / "example_patient.yaml"
-            ).read_text(encoding="utf-8")
-    example = _shift(yaml.safe_load(text), shift_days)
-    entered: dict[str, dict[str, Any]] = {}
-    for form in forms.forms:
-        if not any(item.screening for _, item in form.items()):
-            continue
-        nested: dict[str, Any] = _shift(dict(EXAMPLE_EXTRA.get(form.id, {})), shift_days)
-        for group_id, item in form.items():
-            if item.screening and not group_id:
-                value = _at(example, item.screening)
-                if value is not None:
-                    nested[item.id] = _answer(item, value)
-        for group in form.groups():
-            rows = _at(example, group.screening) if group.screening else None
-            if rows is not None:
-                nested[group.id] = [
-                    {item.id: _answer(item, row[key]) for item in group.items
-                     if item.screening and (key := item.screening.removesuffix("[]")) in row}
-                    for row in rows]
-        entered[form.id] = nested
-    return entered
+#: The example patient (oncotrial/eligibility/data/example_patient.yaml): its screening forms and
+#: screening are the demo's (oncotrial.services.demo), shared here under the tests' names.
+EXAMPLE_DAY = demo.EXAMPLE_DAY
+EXAMPLE_EXTRA = demo.EXAMPLE_EXTRA
+example_screening = demo.example_screening
 
 
 def screen_in_example(db: Database, staff: Staff, ctx: TrialContext, number: str,
                       on: dt.date = EXAMPLE_DAY) -> str:
     """Register ``number`` and enter the example patient's screening forms, dated so that
     the patient is eligible on ``on``; return the screening number."""
-    shift = (on - EXAMPLE_DAY).days
-    forms = example_screening(ctx.forms, shift)  # type: ignore[arg-type]
-    nurse = staff["nurse"]
-    register_subject(db, nurse, ctx, site="HCH", screening_number=number)
-    for form_id in ["consent", *(f for f in forms if f != "consent")]:
-        save_form(db, nurse, ctx, number, form_id, forms[form_id], visit="SCR", today=on)
-    return number
+    return demo.screen_example_patient(db, staff["nurse"], ctx, number, on=on)

@@ -43,6 +43,7 @@ from oncotrial.services.users import (
     create_user,
     grant_role,
     revoke_role,
+    set_language,
 )
 from oncotrial.services.workflow import (
     Page,
@@ -110,6 +111,7 @@ __all__ = [
     "revoke_role",
     "save_form",
     "screen_subject",
+    "set_language",
     "sign",
     "signatures",
     "unlock_casebook",

@@ -29,6 +29,7 @@ from oncotrial.services.errors import ConflictError, NotFoundError, WorkflowErro
 from oncotrial.services.lookup import (
     as_form_data,
     content_hash,
+    ensure_enrolled_for,
     ensure_writable,
     find_subject,
     forms_of,
@@ -301,6 +302,7 @@ def _save(session: Session, actor: Actor, ctx: TrialContext, forms: FormSet, for
     require(session, actor, "enter_data", subject.site_id)
     ensure_writable(session, ctx, subject)
     _before_consent(subject, form, forms)
+    ensure_enrolled_for(ctx, subject, visit_code)
     visit = _visit_row(session, subject, visit_code, occurrence)
     inst = _existing_instance(session, subject, visit, form, expected_version, reason)
     if inst is None:

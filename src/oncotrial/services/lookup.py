@@ -63,6 +63,15 @@ def trial_state(session: Session, ctx: TrialContext) -> TrialState:
     return state
 
 
+def ensure_database_open(session: Session, ctx: TrialContext) -> None:
+    """Refuse any write once the database is locked for analysis (L-4): data, queries,
+    source-data verification, signatures, locks and new subjects alike."""
+    if trial_state(session, ctx).database_locked:
+        raise WorkflowError(f"The {ctx.protocol_id} database is locked for analysis; nothing "
+                            "can be changed.", hint="An administrator can unlock it with a "
+                            "documented reason.")
+
+
 def ensure_writable(session: Session, ctx: TrialContext, subject: Subject) -> None:
     """Refuse any change after database or casebook lock (V-3, L-4)."""
     if trial_state(session, ctx).database_locked:
@@ -72,6 +81,25 @@ def ensure_writable(session: Session, ctx: TrialContext, subject: Subject) -> No
     if subject.casebook_locked:
         raise WorkflowError(f"The casebook of {subject_label(subject)} is locked.",
                             hint="A data manager can unlock it with a reason.")
+
+
+def screening_visits(ctx: TrialContext) -> frozenset[str]:
+    """The visits before enrolment: those planned before the enrolment day (``SCR``)."""
+    return frozenset(v.code for v in ctx.protocol.visits if v.anchor == "enrolment" and v.day < 0)
+
+
+def ensure_enrolled_for(ctx: TrialContext, subject: Subject, visit_code: str | None) -> None:
+    """Refuse data of a treatment or follow-up visit before enrolment (V-3: no study data
+    before consent and eligibility). Screening visits and subject-level log forms (adverse
+    events and medications from consent on) are allowed once consent is recorded."""
+    if visit_code is None or subject.subject_id is not None:
+        return
+    if visit_code not in screening_visits(ctx):
+        raise WorkflowError(
+            f"{subject.screening_number} is not enrolled: visit {visit_code} comes after "
+            "enrolment (21 CFR 11.10(f); ICH E6(R3) 2.8).", field="visit", value=visit_code,
+            hint="Complete screening and enrol the patient first; screening data go to "
+                 f"visit {', '.join(sorted(screening_visits(ctx))) or 'SCR'}.")
 
 
 def subject_label(subject: Subject) -> str:

@@ -25,6 +25,8 @@ from oncotrial.services.access import Actor, can, find_site, require
 from oncotrial.services.database import Database
 from oncotrial.services.errors import NotFoundError, PermissionDenied, WorkflowError
 from oncotrial.services.lookup import (
+    ensure_database_open,
+    ensure_enrolled_for,
     ensure_writable,
     find_subject,
     forms_of,
@@ -86,6 +88,7 @@ def register_subject(db: Database, actor: Actor, ctx: TrialContext, *, site: str
     with db.transaction(actor, reason="subject registered") as session:
         site_row = find_site(session, site)
         require(session, actor, "register", site_row.id)
+        ensure_database_open(session, ctx)
         taken = session.scalar(select(Subject).where(
             Subject.screening_number == screening_number))
         if taken is not None:
@@ -180,7 +183,11 @@ def enrol(db: Database, actor: Actor, ctx: TrialContext, subject: str, *, enroll
     forms = forms_of(ctx)
     with db.transaction(actor, reason="enrolment") as session:
         row = find_subject(session, subject, for_update=True)
-        require(session, actor, "enrol", row.site_id)
+        # Investigators enrol; an administrator (who may not enrol within the target) may
+        # enrol beyond it with a recorded reason.
+        may_enrol = can(session, actor, "enrol", row.site_id)
+        if not may_enrol and not can(session, actor, "over_enrol"):
+            require(session, actor, "enrol", row.site_id)
         ensure_writable(session, ctx, row)
         if row.subject_id is not None:
             raise WorkflowError(f"{row.screening_number} is already enrolled as "
@@ -197,6 +204,8 @@ def enrol(db: Database, actor: Actor, ctx: TrialContext, subject: str, *, enroll
         if count >= target:
             _check_over_enrolment(session, actor, count, target, over_enrolment_reason)
             row.over_enrolment_reason = over_enrolment_reason
+        elif not may_enrol:
+            require(session, actor, "enrol", row.site_id)
         row.subject_id = forms.subject_ids.subject_id(count + 1)
         row.enrolled_on = enrolled_on
         row.status = "enrolled"
@@ -270,6 +279,7 @@ def record_visit(db: Database, actor: Actor, ctx: TrialContext, subject: str, co
             raise WorkflowError(f"{subject_label(row)} has no recorded consent: no visit can "
                                 "be recorded before consent (ICH E6(R3) 2.8).",
                                 hint="Enter the informed consent form first.")
+        ensure_enrolled_for(ctx, row, code)
         visit = visit_of(session, row, code, occurrence)
         if visit is None:
             visit = Visit(subject_pk=row.id, code=code, occurrence=occurrence,

@@ -38,15 +38,21 @@ __all__ = [
     "create_user",
     "grant_role",
     "revoke_role",
+    "set_language",
 ]
+
+#: The languages of the pages (BCP 47 tags).
+LANGUAGES = ("en", "zh-CN")
 
 
 @dataclass(frozen=True, slots=True)
 class LoginResult:
-    """A successful log-in: the actor, and whether the password must be changed now."""
+    """A successful log-in: the actor, whether the password must be changed now (expired, or
+    a one-time password), and the user's language."""
 
     actor: Actor
     password_expired: bool
+    language: str = "en"
 
 
 def authenticate(db: Database, username: str, password: str) -> LoginResult:
@@ -77,9 +83,10 @@ def authenticate(db: Database, username: str, password: str) -> LoginResult:
                     append_event(session.connection(), "login_success", table="app_user",
                                  row_key=str(user.id), new=username)
                     changed = as_utc(user.password_changed_at) or now_utc()
-                    expired = now_utc() - changed > timedelta(
+                    expired = user.must_change_password or now_utc() - changed > timedelta(
                         days=db.policy.password_max_age_days)
                     actor = Actor(user.id, user.username, user.full_name)
+                    language = user.language
                 else:
                     append_event(session.connection(), "login_failed", table="app_user",
                                  row_key=str(user.id), new=username, old="wrong password")
@@ -88,7 +95,7 @@ def authenticate(db: Database, username: str, password: str) -> LoginResult:
         raise AuthenticationError(failure, field="password",
                                   hint="Check the user name and password; after 5 failures "
                                        "the account is locked for 30 minutes.")
-    return LoginResult(actor, expired)
+    return LoginResult(actor, expired, language)
 
 
 def add_site(db: Database, actor: Actor | None, code: str, name: str) -> int:
@@ -111,12 +118,15 @@ def _validate_role(role: str) -> None:
 
 
 def create_user(db: Database, actor: Actor | None, username: str, full_name: str,
-                password: str, roles: dict[str, str | None] | None = None) -> int:
+                password: str, roles: dict[str, str | None] | None = None, *,
+                one_time: bool = False, language: str = "en") -> int:
     """Create an account with roles (role -> site code, or None for every site).
 
     ``actor`` None is the first administrator, made from the command line before anyone can
-    log in; every other account is made by an administrator. Returns the user's key.
+    log in; every other account is made by an administrator. With ``one_time`` the password
+    must be changed at the first log-in. Returns the user's key.
     """
+    _validate_language(language)
     if not re.fullmatch(r"[a-z0-9][a-z0-9._-]{1,79}", username):
         raise InputError(f"The user name {username!r} is not usable.", field="username",
                          value=username, hint="Use 2-80 lower-case letters, digits, '.', '_' "
@@ -140,7 +150,8 @@ def create_user(db: Database, actor: Actor | None, username: str, full_name: str
         moment = now_utc()
         user = AppUser(username=username, full_name=full_name.strip(),
                        password_hash=hash_password(password), active=True, failed_logins=0,
-                       password_changed_at=moment, created_at=moment, email="")
+                       password_changed_at=moment, created_at=moment, email="",
+                       must_change_password=one_time, language=language)
         session.add(user)
         session.flush()
         by = actor.username if actor else "system"
@@ -149,6 +160,19 @@ def create_user(db: Database, actor: Actor | None, username: str, full_name: str
             session.add(RoleGrant(user_id=user.id, role=role, site_id=site_pk,
                                   granted_at=moment, granted_by=by))
         return user.id
+
+
+def _validate_language(language: str) -> None:
+    if language not in LANGUAGES:
+        raise InputError(f"There is no language {language!r}.", field="language",
+                         value=language, hint=f"Languages: {', '.join(LANGUAGES)}.")
+
+
+def set_language(db: Database, actor: Actor, language: str) -> None:
+    """Set the language of one's own pages (``en`` or ``zh-CN``)."""
+    _validate_language(language)
+    with db.transaction(actor, reason="language changed") as session:
+        find_user(session, actor.username).language = language
 
 
 def grant_role(db: Database, actor: Actor, username: str, role: str,
@@ -191,6 +215,7 @@ def change_password(db: Database, actor: Actor, old_password: str, new_password:
         else:
             user.password_hash = hash_password(new_password)
             user.password_changed_at = now_utc()
+            user.must_change_password = False
     if failure:
         raise AuthenticationError(failure, field="old_password")
 

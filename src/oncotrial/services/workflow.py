@@ -34,6 +34,7 @@ from oncotrial.services.access import (
 from oncotrial.services.database import Database
 from oncotrial.services.errors import AuthenticationError, NotFoundError, WorkflowError
 from oncotrial.services.lookup import (
+    ensure_database_open,
     ensure_writable,
     entry_hash,
     find_subject,
@@ -129,6 +130,7 @@ def raise_query(db: Database, actor: Actor, ctx: TrialContext, form_instance_id:
     with db.transaction(actor, reason="query raised") as session:
         inst, subject = _instance(session, form_instance_id)
         require(session, actor, "raise_query", subject.site_id)
+        ensure_database_open(session, ctx)
         query = Query(subject_pk=subject.id, form_instance_id=inst.id, group_id=key[0],
                       row_no=key[1], item_id=key[2], origin="manual", check_code="",
                       status="open", text=text, raised_by=actor.username, raised_at=now_utc(),
@@ -160,6 +162,7 @@ def answer_query(db: Database, actor: Actor, ctx: TrialContext, query_id: int,
     with db.transaction(actor, reason="query answered") as session:
         query, subject = _query(session, query_id)
         require(session, actor, "answer_query", subject.site_id)
+        ensure_database_open(session, ctx)
         if query.status == "closed":
             raise WorkflowError(f"Query {query_id} is closed.")
         query.status, query.answer = "answered", answer
@@ -176,6 +179,7 @@ def close_query(db: Database, actor: Actor, ctx: TrialContext, query_id: int,
     with db.transaction(actor, reason=note or "query closed") as session:
         query, subject = _query(session, query_id)
         require(session, actor, "close_query", subject.site_id)
+        ensure_database_open(session, ctx)
         if query.status == "closed":
             raise WorkflowError(f"Query {query_id} is already closed.")
         query.status, query.closed_by, query.closed_at = "closed", actor.username, now_utc()
@@ -226,6 +230,7 @@ def verify_items(db: Database, actor: Actor, ctx: TrialContext, form_instance_id
     with db.transaction(actor, reason="source-data verification") as session:
         inst, subject = _instance(session, form_instance_id)
         require(session, actor, "sdv", subject.site_id)
+        ensure_database_open(session, ctx)
         data = instance_data(session, [inst.id])[inst.id]
         chosen = list(data) if keys is None else keys
         missing = [k for k in chosen if k not in data]
@@ -347,6 +352,7 @@ def sign(db: Database, actor: Actor, ctx: TrialContext, subject: str, *, passwor
         row = find_subject(session, subject, for_update=True)
         action = "sign_form" if form_instance_id is not None else "sign_casebook"
         require(session, actor, action, row.site_id)
+        ensure_database_open(session, ctx)
         failure = _authenticate_signer(session, db, actor, password, username)
         if failure is None:
             view = _sign(session, actor, row, meaning, form_instance_id)
@@ -402,6 +408,7 @@ def _set_form_lock(db: Database, actor: Actor, ctx: TrialContext, form_instance_
     with db.transaction(actor, reason=reason) as session:
         inst, subject = _instance(session, form_instance_id)
         require(session, actor, "lock" if locked else "unlock", subject.site_id)
+        ensure_database_open(session, ctx)
         if not locked:
             ensure_writable(session, ctx, subject)
         if inst.locked == locked:
@@ -430,6 +437,7 @@ def _set_casebook_lock(db: Database, actor: Actor, ctx: TrialContext, subject: s
     with db.transaction(actor, reason=reason) as session:
         row = find_subject(session, subject, for_update=True)
         require(session, actor, "lock" if locked else "unlock", row.site_id)
+        ensure_database_open(session, ctx)
         if row.casebook_locked == locked:
             raise WorkflowError(f"The casebook is already {'locked' if locked else 'unlocked'}.")
         row.casebook_locked = locked

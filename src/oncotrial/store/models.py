@@ -58,6 +58,7 @@ __all__ = [
     "TrialState",
     "UtcDateTime",
     "Visit",
+    "WebSession",
 ]
 
 #: Constraint names: ``pk_<table>``, ``fk_<table>_<column>_<referred table>``,
@@ -129,8 +130,30 @@ class AppUser(Base):
     locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
     password_changed_at: Mapped[datetime] = mapped_column(UtcDateTime())
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    #: A one-time password (set by an administrator or ``make run``) must be changed at log-in.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                       server_default="0")
+    #: The language of the user's pages: ``en`` or ``zh-CN``.
+    language: Mapped[str] = mapped_column(String(10), default="en", server_default="en")
     grants: Mapped[list[RoleGrant]] = relationship(
         back_populates="user", foreign_keys="RoleGrant.user_id", lazy="selectin")
+
+
+class WebSession(Base):
+    """A server-side log-in session of the web application (revocable at once: delete or set
+    ``revoked_at``). The browser holds only a random token; the row keeps its SHA-256, so a
+    copy of the database gives no usable session. Not audited row by row: log-in, log-out and
+    failures are workflow events of the audit trail."""
+
+    __tablename__ = "web_session"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    last_seen_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    #: Whether the user has signed in this session (21 CFR 11.200(a)(1)(i)).
+    has_signed: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class RoleGrant(Base):
