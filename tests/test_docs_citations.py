@@ -9,7 +9,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 NOTES = ROOT / "docs" / "protocol-notes.md"
 #: Our team's working notes live outside the repository; nothing in it may point at them.
-OUTSIDE = re.compile(r"\.\./shared|shared/domain|(?<!docs/)\b(?:protocol_notes|recist11|"
+OUTSIDE = re.compile(r"\.\./shared|shared/domain|(?<!docs/)(?<!\()\b(?:protocol_notes|recist11|"
                      r"mrecist_hcc|ctcae_v5|palbociclib|hcc_clinical_scores|compliance|"
                      r"palbociclib_hcc_evidence)\.md\b|STYLE\.md")
 

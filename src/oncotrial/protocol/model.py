@@ -597,6 +597,15 @@ class ScreeningWindows(Section):
     inr_may_replace_pt: bool
 
 
+class CriterionTranslation(BaseModel):
+    """A criterion's title and clarified text in another language, for checklists."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    title: str = Field(min_length=1, description="Short name for checklists.")
+    text: str = Field(min_length=1, description="The clarified wording.")
+
+
 class Criterion(Section):
     """One eligibility criterion: the registry's words and the rule a machine checks."""
 
@@ -607,6 +616,9 @@ class Criterion(Section):
     rule: Rule
     clarifications: list[str] = Field(default_factory=list,
                                       description="Protocol notes (PN-xx) applied.")
+    translations: dict[str, CriterionTranslation] = Field(
+        default_factory=dict,
+        description="Title and text in other languages, keyed by language tag (zh-CN).")
 
     @field_validator("clarifications")
     @classmethod

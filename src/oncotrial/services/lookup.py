@@ -91,8 +91,9 @@ def screening_visits(ctx: TrialContext) -> frozenset[str]:
 def ensure_enrolled_for(ctx: TrialContext, subject: Subject, visit_code: str | None) -> None:
     """Refuse data of a treatment or follow-up visit before enrolment (V-3: no study data
     before consent and eligibility). Screening visits and subject-level log forms (adverse
-    events and medications from consent on) are allowed once consent is recorded."""
-    if visit_code is None or subject.subject_id is not None:
+    events and medications from consent on) are allowed once consent is recorded, and so are
+    unscheduled visits (``UNS``: a repeat blood count during screening, say)."""
+    if visit_code in (None, "UNS") or subject.subject_id is not None:
         return
     if visit_code not in screening_visits(ctx):
         raise WorkflowError(
