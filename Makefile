@@ -10,7 +10,7 @@ STAMP  := $(VENV)/.oncotrial-installed
 .PHONY: run test lint typecheck pytest venv clean help
 
 help:
-	@echo "make run   - set up .venv, load the bundled protocol and start the main job"
+	@echo "make run   - set up .venv and the database (accounts, demo trial), serve http://127.0.0.1:8000"
 	@echo "make test  - set up .venv, then ruff, mypy (core) and pytest (with doctests)"
 
 $(STAMP): pyproject.toml

@@ -1,4 +1,4 @@
-"""``oncotrial screen`` and ``oncotrial run``: exit codes, table, JSON with codes and facts,
+"""``oncotrial screen``: exit codes, table, JSON with codes and facts,
 --on and --protocol (Typer CliRunner)."""
 
 from __future__ import annotations
@@ -93,32 +93,6 @@ def test_table_shows_the_codes(tmp_path: Path) -> None:
                                 env={"COLUMNS": "200"})
     assert "I11.not_met.anc_below_min" in result.output and "I1.met.age_years_within_limits" \
         in result.output
-
-
-def test_run_screens_the_bundled_example_with_the_bundled_protocol(tmp_path: Path) -> None:
-    """``oncotrial run`` prints the protocol summary and the example's checklist: eligible."""
-    result = CliRunner().invoke(build_app(), ["run"], env={
-        "COLUMNS": "160", "ONCOTRIAL_DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite'}"})
-    assert result.exit_code == 0, result.output
-    assert "Screening checklist: bundled example patient" in result.output
-    assert "ELIGIBLE: every criterion is met." in result.output
-
-
-def test_run_creates_the_database_and_runs_again_on_it(tmp_path: Path) -> None:
-    """``oncotrial run`` creates the SQLite database with its schema and per-form views, and a
-    second run finds it current with an intact audit trail."""
-    import sqlite3
-
-    file = tmp_path / "var" / "trial.db"
-    env = {"COLUMNS": "200", "ONCOTRIAL_DATABASE_URL": f"sqlite:///{file}"}
-    for _ in range(2):
-        result = CliRunner().invoke(build_app(), ["run"], env=env)
-        assert result.exit_code == 0, result.output
-        assert "at schema revision 0001" in result.output
-        assert "hash chain intact" in result.output
-    with sqlite3.connect(file) as connection:
-        names = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
-    assert {"subject", "item_value", "audit_log", "v_haematology", "vp_haematology"} <= names
 
 
 def test_every_unit_and_plausibility_problem_is_reported_at_once(tmp_path) -> None:

@@ -1,29 +1,120 @@
-"""``oncotrial run``: the main job that ``make run`` starts.
+"""``oncotrial run``: everything ``make run`` does, on a fresh clone or an existing database.
 
-Until the web application lands, the main job sets up the trial database and shows what exists
-in the terminal: it reads the settings, loads and validates the protocol and its forms, creates
-or migrates the database named by ``ONCOTRIAL_DATABASE_URL`` (an SQLite file under ``var/`` by
-default) with its per-form views, checks the audit trail, prints the protocol summary, and
-screens the bundled example patient against every criterion.
+1. Load and validate the protocol and its case report forms (``ONCOTRIAL_PROTOCOL_FILE``, else
+   the bundled NCT06478927).
+2. Create or migrate the database (``ONCOTRIAL_DATABASE_URL``, else ``var/oncotrial.db``) with
+   its per-form views, and check the audit trail's hash chain.
+3. On a database without accounts: the protocol's site, an administrator and one account per
+   role, each with a one-time password printed once (changed at the first log-in).
+4. On a database without subjects: the demo trial, the bundled example patients entered
+   through the services (``oncotrial.services.demo``).
+5. Serve the web application at http://127.0.0.1:8000 (``--no-serve`` stops before).
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import secrets
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.rule import Rule
+from rich.table import Table
+from sqlalchemy import func, select
 
 from oncotrial.cli.db import database_engine, prepare_database
-from oncotrial.cli.protocol import print_protocol_summary
 from oncotrial.forms import forms_path_for, load_bundled_forms, load_forms
 from oncotrial.protocol import Protocol, load_bundled_protocol, load_protocol
+from oncotrial.services import Database, add_site, authenticate, create_user
+from oncotrial.services.demo import load_example_trial
+from oncotrial.services.trial import load_trial
 from oncotrial.settings import load_settings
 from oncotrial.store.audit import verify
+from oncotrial.store.models import AppUser, Subject
 
-__all__ = ["register", "run"]
+__all__ = ["DEMO_ACCOUNTS", "register", "run", "site_code"]
+
+#: The accounts ``make run`` makes on an empty database: user name -> (full name, role).
+DEMO_ACCOUNTS: dict[str, tuple[str, str]] = {
+    "admin": ("Site Administrator", "administrator"),
+    "investigator": ("Demo Investigator", "investigator"),
+    "subinvestigator": ("Demo Sub-investigator", "sub_investigator"),
+    "coordinator": ("Demo Research Coordinator", "research_coordinator"),
+    "datamanager": ("Demo Data Manager", "data_manager"),
+    "monitor": ("Demo Monitor", "monitor"),
+    "statistician": ("Demo Statistician", "statistician"),
+}
+
+
+def site_code(name: str) -> str:
+    """The site's code: the initials of its name.
+
+    >>> site_code("Henan Cancer Hospital")
+    'HCH'
+    """
+    return "".join(word[0] for word in name.split() if word[:1].isalpha()).upper() or "SITE"
+
+
+def one_time_password() -> str:
+    """A random password that meets the password rules (letters and digits, 16 characters)."""
+    while True:
+        text = secrets.token_urlsafe(12)
+        if any(c.isalpha() for c in text) and any(c.isdigit() for c in text):
+            return text
+
+
+def _accounts(db: Database, protocol: Protocol, console: Console) -> None:
+    with db.sessions() as session:
+        if session.scalar(select(func.count()).select_from(AppUser)):
+            console.print("Accounts: the database has accounts already; log in with yours "
+                          "(an administrator can reset a password).")
+            return
+    site = protocol.sites[0]
+    code = site_code(site.name)
+    add_site(db, None, code, site.name)
+    passwords = {name: one_time_password() for name in DEMO_ACCOUNTS}
+    full, role = DEMO_ACCOUNTS["admin"]
+    create_user(db, None, "admin", full, passwords["admin"], {role: None}, one_time=True)
+    admin = authenticate(db, "admin", passwords["admin"]).actor
+    for name, (full, role) in DEMO_ACCOUNTS.items():
+        if name != "admin":
+            where = None if role in ("administrator", "statistician") else code
+            create_user(db, admin, name, full, passwords[name], {role: where}, one_time=True)
+    table = Table(title=f"Log-ins at {site.name} ({code}): one-time passwords, shown once; "
+                        "each is changed at the first log-in")
+    for column in ("User name", "Role", "One-time password"):
+        table.add_column(column)
+    for name, (_, role) in DEMO_ACCOUNTS.items():
+        table.add_row(name, role, passwords[name])
+    console.print(table)
+
+
+def _demo(db: Database, protocol_file: Path | None, console: Console) -> None:
+    with db.sessions() as session:
+        if session.scalar(select(func.count()).select_from(Subject)):
+            console.print("Demo trial: the database has subjects already; nothing loaded.")
+            return
+        users = {u.username for u in session.scalars(select(AppUser))}
+    if not {"coordinator", "investigator"} <= users:
+        console.print("Demo trial: not loaded (the demo accounts are not in this database).")
+        return
+    ctx = load_trial(protocol_file)
+    # The demo acts as the demo coordinator and investigator (their own one-time passwords
+    # were printed and are not kept): load as the system, attributed in the audit trail.
+    from oncotrial.services.access import Actor
+
+    with db.sessions() as session:
+        ids = {u.username: u for u in session.scalars(select(AppUser))}
+    nurse = Actor(ids["coordinator"].id, "coordinator", ids["coordinator"].full_name)
+    investigator = Actor(ids["investigator"].id, "investigator",
+                         ids["investigator"].full_name)
+    with console.status("Loading the demo trial (the bundled example patients)..."):
+        names = load_example_trial(db, ctx, nurse=nurse, investigator=investigator,
+                                   today=dt.date.today())
+    console.print(f"Demo trial: {len(names)} example patients screened, enrolled and followed "
+                  "through the forms.")
 
 
 def run(
@@ -32,16 +123,23 @@ def run(
         typer.Option("--protocol", help="Protocol file (default: ONCOTRIAL_PROTOCOL_FILE, "
                                         "else the bundled NCT06478927 protocol)."),
     ] = None,
+    host: Annotated[str, typer.Option("--host", help="Address to serve on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port to serve on.")] = 8000,
+    serve: Annotated[bool, typer.Option("--serve/--no-serve",
+                                        help="Start the web server at the end.")] = True,
+    demo: Annotated[bool, typer.Option("--demo/--no-demo",
+                                       help="Load the demo trial into an empty database.")
+                    ] = True,
 ) -> None:
-    """Set up and start the main job (what `make run` does)."""
+    """Set up everything and serve the web application (what `make run` does)."""
     settings = load_settings()
     console = Console(highlight=False)
     console.print(Rule("oncotrial"))
     path = protocol_file or settings.protocol_file
     protocol = load_protocol(path) if path else load_bundled_protocol()
     forms = load_forms(forms_path_for(path), protocol) if path else load_bundled_forms()
-    console.print(f"Protocol: {'bundled' if path is None else path} loaded and validated, "
-                  f"with {len(forms.forms)} case report forms.")
+    console.print(f"Protocol: {protocol.study.registry_id} ({'bundled' if path is None else path})"
+                  f" loaded and validated, with {len(forms.forms)} case report forms.")
     with database_engine(settings.database_url) as engine:
         revision, views = prepare_database(engine, forms)
         with engine.connect() as connection:
@@ -49,27 +147,26 @@ def run(
         shown = engine.url.render_as_string(hide_password=True)
     console.print(f"Database: {shown} at schema revision {revision}, {len(views)} per-form "
                   "views (docs/data-model.md).")
-    if problem is None:
-        console.print(f"Audit trail: {rows} rows, hash chain intact.")
-    else:
-        console.print(f"[bold red]Audit trail: {problem.reason}[/] (oncotrial audit verify)")
-    console.print(Rule("Protocol summary"))
-    print_protocol_summary(protocol, console)
-    _screen_example(protocol, console)
+    if problem is not None:
+        console.print(f"[bold red]Audit trail: {problem.reason}[/] Run oncotrial audit verify; "
+                      "the server is not started on a database whose trail fails.")
+        raise typer.Exit(3)
+    console.print(f"Audit trail: {rows} rows, hash chain intact.")
+    db = Database.from_url(settings.database_url)
+    try:
+        _accounts(db, protocol, console)
+        if demo:
+            _demo(db, path, console)
+    finally:
+        db.dispose()
+    if not serve:
+        return
     console.print(Rule())
-    console.print("The web server (http://127.0.0.1:8000) starts here once the web issue lands. "
-                  "Meanwhile: oncotrial user add (the first account is an administrator), "
-                  "oncotrial --help")
+    console.print(f"Open http://{host}:{port} and log in with a user name and one-time "
+                  "password above. Press Ctrl+C to stop.")
+    from oncotrial.cli.serve import serve as serve_command
 
-
-def _screen_example(protocol: Protocol, console: Console) -> None:
-    from oncotrial.cli.screen import print_checklist
-    from oncotrial.eligibility import example_record, screen
-
-    record = example_record()
-    console.print(Rule("Screening checklist: bundled example patient"))
-    result = screen(record, protocol)
-    print_checklist(result, console)
+    serve_command(host=host, port=port, workers=1)
 
 
 def register(app: typer.Typer) -> None:

@@ -230,12 +230,15 @@ def _existing_instance(session: Session, subject: Subject, visit: Visit | None,
             f"edited version {expected_version}). Nothing was overwritten.",
             field="version", value=expected_version,
             hint="Reload the form, check the other change, and enter yours again.")
+    return inst
+
+
+def _need_reason(form: FormDef, reason: str) -> None:
     if not reason.strip():
         raise WorkflowError(
             f"{form.label.text('en')} is already saved: a change needs a reason "
             "(ICH E6(R3) 4.2.4; 21 CFR 11.10(e)).", field="reason",
             hint="Say why the data change, e.g. 'transcription error, see lab report'.")
-    return inst
 
 
 def _new_instance(session: Session, subject: Subject, visit: Visit | None, form: FormDef,
@@ -305,10 +308,16 @@ def _save(session: Session, actor: Actor, ctx: TrialContext, forms: FormSet, for
     ensure_enrolled_for(ctx, subject, visit_code)
     visit = _visit_row(session, subject, visit_code, occurrence)
     inst = _existing_instance(session, subject, visit, form, expected_version, reason)
+    existed = inst is not None
     if inst is None:
         inst = _new_instance(session, subject, visit, form, forms)
     data = result.data
     changed = _apply_items(session, inst, data)
+    if existed and not changed:
+        # Saved again unchanged: nothing to record, no new version, no reason needed.
+        return SavedForm(inst.id, form.id, inst.version, (), result.warnings, 0, 0, 0)
+    if existed:
+        _need_reason(form, reason)  # raising here rolls the item changes back
     digest = content_hash(data)
     invalidated = reset = 0
     if changed:

@@ -41,9 +41,11 @@ def forms_of(ctx: TrialContext) -> FormSet:
 
 
 def find_subject(session: Session, ref: str, *, for_update: bool = False) -> Subject:
-    """A subject by subject id (``HCH-001``) or screening number."""
+    """A subject by subject id (``HCH-001``), screening number or pseudonym (what a
+    statistician sees)."""
     query = select(Subject).where(or_(Subject.subject_id == ref,
-                                      Subject.screening_number == ref))
+                                      Subject.screening_number == ref,
+                                      Subject.pseudonym == ref))
     if for_update:
         query = query.with_for_update()
     subject = session.scalar(query)

@@ -135,21 +135,28 @@ def screen_subject(db: Database, actor: Actor, ctx: TrialContext, subject: str, 
                    on: date) -> ScreeningResult:
     """Screen a subject from the stored screening forms against every criterion.
 
-    The verdicts are derived, never typed in; the decision is audited (AT-6) and cached with
-    the hash of its inputs.
+    The verdicts are derived, never typed in; the decision is cached with the hash of its
+    inputs and audited (AT-6) when it differs from the cached one, so that looking at the
+    checklist again does not fill the trail with repeats.
     """
     with db.transaction(actor, reason="eligibility decision") as session:
-        row = find_subject(session, subject)
+        row = find_subject(session, subject, for_update=True)  # one decision at a time
         require(session, actor, "screen", row.site_id)
         result = _screen(session, ctx, row, on)
-        append_event(session.connection(), "eligibility_decision", table="subject",
-                     row_key=str(row.id), subject_ref=row.subject_ref, new=result.code)
-        _cache(session, row, "eligibility", to_plain(result), db.software_version)
+        if row.subject_id is None and row.status in ("screened", "screen_failed"):
+            status = "screen_failed" if result.code == "eligibility.not_eligible" else "screened"
+            if row.status != status:
+                row.status = status  # audited: the subject row changes
+        if _cache(session, row, "eligibility", to_plain(result), db.software_version):
+            append_event(session.connection(), "eligibility_decision", table="subject",
+                         row_key=str(row.id), subject_ref=row.subject_ref, new=result.code)
         return result
 
 
 def _cache(session: Session, subject: Subject, kind: str, result: object,
-           version: str) -> None:
+           version: str) -> bool:
+    """Cache a derived result with the hash of what it says; True when it is new or changed
+    (or the software version changed)."""
     text = json.dumps(result, sort_keys=True, default=str)
     digest = hashlib.sha256(text.encode()).hexdigest()
     cached = session.scalar(select(DerivedCache).where(
@@ -157,9 +164,12 @@ def _cache(session: Session, subject: Subject, kind: str, result: object,
     if cached is None:
         session.add(DerivedCache(subject_pk=subject.id, kind=kind, inputs_hash=digest,
                                  software_version=version, result={"result": result}))
-    else:
-        cached.inputs_hash, cached.software_version = digest, version
-        cached.result = {"result": result}
+        return True
+    if (cached.inputs_hash, cached.software_version) == (digest, version):
+        return False
+    cached.inputs_hash, cached.software_version = digest, version
+    cached.result = {"result": result}
+    return True
 
 
 @dataclass(frozen=True, slots=True)
