@@ -14,7 +14,6 @@ the model itself is pure.
 
 from __future__ import annotations
 
-import copy
 import types
 import typing
 from functools import lru_cache
@@ -28,6 +27,7 @@ from oncotrial.errors import ProtocolError, ProtocolProblem
 from oncotrial.forms._targets import closest
 from oncotrial.forms.model import UNSCHEDULED, FormSet
 from oncotrial.protocol import Protocol, bundled_protocol_path, load_bundled_protocol
+from oncotrial.protocol.loader import every_problem
 
 __all__ = [
     "forms_path_for",
@@ -182,35 +182,7 @@ def load_bundled_forms(registry_id: str = "NCT06478927") -> FormSet:
 def _all_problems(exc: ValidationError, data: dict[str, Any]) -> list[ProtocolProblem]:
     """Every problem, including those hidden behind unknown keys (validated again without
     them, since the checks across the file only run once every field is valid)."""
-    problems = _problems(exc, data)
-    current = copy.deepcopy(data)
-    for _ in range(5):
-        unknown = [e["loc"] for e in exc.errors(include_url=False)
-                   if e["type"] == "extra_forbidden"]
-        if not unknown or not all(_drop(current, loc) for loc in unknown):
-            break
-        try:
-            FormSet.model_validate(current)
-            break
-        except ValidationError as again:
-            exc = again
-            seen = {(p.path, p.message) for p in problems}
-            problems += [p for p in _problems(again, data) if (p.path, p.message) not in seen]
-    return problems
-
-
-def _drop(data: Any, loc: tuple[int | str, ...]) -> bool:
-    """Delete the key at ``loc`` from nested dicts and lists; False when it is not there."""
-    node = data
-    for part in loc[:-1]:
-        try:
-            node = node[part]
-        except (KeyError, IndexError, TypeError):
-            return False
-    if isinstance(node, dict) and loc and loc[-1] in node:
-        del node[loc[-1]]
-        return True
-    return False
+    return every_problem(FormSet.model_validate, exc, data, _problems)
 
 
 def _problems(exc: ValidationError, data: dict[str, Any]) -> list[ProtocolProblem]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import types
 import typing
+from collections.abc import Callable
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -28,6 +29,7 @@ from oncotrial.protocol.model import Protocol
 __all__ = [
     "BUNDLED",
     "bundled_protocol_path",
+    "every_problem",
     "load_bundled_protocol",
     "load_protocol",
     "parse_protocol",
@@ -142,27 +144,39 @@ _RULE_KINDS = frozenset(
 
 
 def _all_problems(exc: ValidationError, data: dict[str, Any]) -> list[ProtocolProblem]:
+    """Every problem of a protocol file (see :func:`every_problem`)."""
+    return every_problem(Protocol.model_validate, exc, data, _problems, _strip_tags)
+
+
+def every_problem(validate: Callable[[Any], object], exc: ValidationError,
+                  data: dict[str, Any],
+                  problems_of: Callable[[ValidationError, dict[str, Any]],
+                                        list[ProtocolProblem]],
+                  loc_of: Callable[[Any], tuple[int | str, ...]] = tuple
+                  ) -> list[ProtocolProblem]:
     """Every problem, including those hidden behind unknown keys.
 
     pydantic skips a section's cross-field checks (a starting dose that is not a dose level)
     while any field of that section fails. Unknown keys are the commonest such failure, and
     dropping them cannot change what the other fields mean, so the file is validated again
-    without them and any further problems are added.
+    (with ``validate``) without them and any further problems are added. The forms loader
+    uses it too.
     """
-    problems = _problems(exc, data)
+    problems = problems_of(exc, data)
     current = copy.deepcopy(data)
     for _ in range(5):
-        unknown = [_strip_tags(e["loc"]) for e in exc.errors(include_url=False)
+        unknown = [loc_of(e["loc"]) for e in exc.errors(include_url=False)
                    if e["type"] == "extra_forbidden"]
         if not unknown or not all(_drop(current, loc) for loc in unknown):
             break
         try:
-            Protocol.model_validate(current)
+            validate(current)
             break
         except ValidationError as again:
             exc = again
             seen = {(p.path, p.message) for p in problems}
-            problems += [p for p in _problems(again, data) if (p.path, p.message) not in seen]
+            problems += [p for p in problems_of(again, data)
+                         if (p.path, p.message) not in seen]
     return problems
 
 
