@@ -153,6 +153,21 @@ def require(session: Session, actor: Actor, action: str, site_pk: int | None = N
         hint=f"This needs one of these roles at the subject's site: {', '.join(allowed)}.")
 
 
+def sees_identity(session: Session, actor: Actor, site_pk: int) -> bool:
+    """Whether ``actor`` sees a subject of the site with its ids (True) or pseudonymised
+    only (False, a statistician).
+
+    Raises:
+        PermissionDenied: the actor may see neither.
+    """
+    if can(session, actor, "view", site_pk):
+        return True
+    if can(session, actor, "view_pseudonymised", site_pk):
+        return False
+    require(session, actor, "view", site_pk)  # raises, naming the roles needed
+    raise AssertionError  # pragma: no cover
+
+
 def can(session: Session, actor: Actor, action: str, site_pk: int | None = None) -> bool:
     """Like :func:`require`, as a yes or no."""
     try:

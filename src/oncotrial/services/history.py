@@ -30,10 +30,10 @@ from sqlalchemy.orm import Session
 
 from oncotrial.context import TrialContext
 from oncotrial.protocol.model import Visit as ProtocolVisit
-from oncotrial.services.access import Actor, as_utc, can, now_utc, require
+from oncotrial.services.access import Actor, as_utc, can, now_utc, require, sees_identity
 from oncotrial.services.database import Database
-from oncotrial.services.errors import NotFoundError, PermissionDenied
-from oncotrial.services.lookup import item_ref, subject_label, trial_state, visit_ref
+from oncotrial.services.errors import NotFoundError
+from oncotrial.services.lookup import find_subject, item_ref, subject_label, trial_state, visit_ref
 from oncotrial.store.models import (
     AppUser,
     AuditLog,
@@ -78,23 +78,12 @@ _ROW_ACTIONS = ("insert", "update", "delete")
 
 def _find(session: Session, ref: str) -> Subject:
     """A subject by subject id, screening number or pseudonym."""
-    subject = session.scalar(select(Subject).where(or_(
-        Subject.subject_id == ref, Subject.screening_number == ref, Subject.pseudonym == ref)))
-    if subject is None:
-        raise NotFoundError(f"There is no subject {ref!r}.", field="subject", value=ref,
-                            hint="Give the subject id (e.g. HCH-001) or the screening number.")
-    return subject
+    return find_subject(session, ref)
 
 
 def _viewer(session: Session, actor: Actor, subject: Subject) -> bool:
     """Check the actor may see the subject; True when only the pseudonymised view."""
-    if can(session, actor, "view", subject.site_id):
-        return False
-    if can(session, actor, "view_pseudonymised", subject.site_id):
-        return True
-    raise PermissionDenied(f"{actor.full_name} ({actor.username}) may not see the casebook of "
-                           "this subject.", field="role", value="view",
-                           hint="This needs a role at the subject's site.")
+    return not sees_identity(session, actor, subject.site_id)
 
 
 # --------------------------------------------------------------------------- header

@@ -63,6 +63,10 @@ def authenticate(db: Database, username: str, password: str) -> LoginResult:
             failure is stored and audited before the error is raised.
     """
     failure: str | None = None
+    if "\x00" in username or "\x00" in password:
+        # No user name or password holds NUL (PostgreSQL text cannot): a failure like any other.
+        username = username.replace("\x00", "\\0")
+        password = ""
     with db.transaction(None, reason="log-in") as session:
         user = session.scalar(select(AppUser).where(AppUser.username == username))
         if user is None:

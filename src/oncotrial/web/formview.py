@@ -221,7 +221,7 @@ def posted_data(form: FormDef, posted: Mapping[str, str]
         key = key_of(name)
         if key is None or (key[0], key[2]) not in known:
             continue
-        value = raw.strip()
+        value = raw.replace("\x00", "").strip()  # NUL is never data (nor storable)
         if not value:
             continue
         unit = posted.get(f"{name}__unit", "").strip()

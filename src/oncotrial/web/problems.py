@@ -77,6 +77,19 @@ def status_of(exc: Exception) -> tuple[int, str, str]:
     return 500, "server_error", "Server error"
 
 
+def key_text(key: tuple[str, int, str]) -> str:
+    """How the API names a stored item: ``anc``, ``lesions[2].diameter_mm``, or a whole
+    repeating group by its id.
+
+    >>> key_text(("lesions", 2, "diameter_mm")), key_text(("", 0, "anc"))
+    ('lesions[2].diameter_mm', 'anc')
+    """
+    group, row, item = key
+    if not item:
+        return group
+    return f"{group}[{row}].{item}" if group else item
+
+
 def _json_value(value: Any) -> Any:
     if value is None or isinstance(value, (str, int, float, bool)):
         return value
@@ -88,8 +101,9 @@ def problem_of(exc: Exception) -> Problem:
     status, code, title = status_of(exc)
     errors: list[ProblemItem] = []
     if isinstance(exc, FormRejected):
-        errors = [ProblemItem(field=f.key, value=None, code=f.code, message=f.message,
-                              hint=f.hint or None) for f in exc.findings]
+        errors = [ProblemItem(field=key_text(f.key) if f.key else None, value=None,
+                              code=f.code, message=f.message, hint=f.hint or None)
+                  for f in exc.findings]
     if isinstance(exc, OncotrialError):
         return Problem(type=f"/api/v1/problems/{code}", title=title, status=status,
                        detail=exc.message, code=code, field=exc.field,

@@ -7,6 +7,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from oncotrial.services import authenticate, change_password
+from oncotrial.web.api._common import problems
 from oncotrial.web.deps import COOKIE, check_csrf, page, roles_of, session_of, state
 from oncotrial.web.sessions import end_session, revoke_user_sessions, start_session
 
@@ -32,7 +33,7 @@ class Me(BaseModel):
     must_change_password: bool
 
 
-@router.post("/session", response_model=Me, responses={401: {"description": "Log-in failed"}})
+@router.post("/session", response_model=Me, responses=problems())
 def log_in(request: Request, credentials: Credentials) -> Response:
     """Log in; the session cookie is set and the CSRF token returned."""
     web = state(request)
@@ -52,7 +53,7 @@ def log_in(request: Request, credentials: Credentials) -> Response:
     return response
 
 
-@router.get("/session", response_model=Me, responses={401: {"description": "Not logged in"}})
+@router.get("/session", response_model=Me, responses=problems())
 def who_am_i(request: Request) -> Me:
     """The logged-in user, roles and CSRF token."""
     info = session_of(request)
@@ -64,7 +65,7 @@ def who_am_i(request: Request) -> Me:
               csrf_token=info.csrf_token, must_change_password=info.must_change_password)
 
 
-@router.delete("/session", status_code=204)
+@router.delete("/session", status_code=204, responses=problems())
 def log_out(request: Request) -> Response:
     """End the session now."""
     info = session_of(request)
@@ -76,7 +77,7 @@ def log_out(request: Request) -> Response:
     return response
 
 
-@router.post("/session/password", status_code=204)
+@router.post("/session/password", status_code=204, responses=problems())
 def new_password(request: Request, change: PasswordChange) -> Response:
     """Change one's password; every session of the user ends (log in again)."""
     info = session_of(request)
