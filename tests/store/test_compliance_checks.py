@@ -156,7 +156,7 @@ def test_v3_enrolment_refuses_a_patient_not_all_met(db: Database, staff: Staff,
                                                     ctx: TrialContext) -> None:
     """V-3: a patient with one criterion ``not_met`` (ECOG 3, inclusion I2 allows 0-2) or
     with missing data is not enrolled: WorkflowError naming the eligibility code, the status
-    stays ``screened``, no subject id is given and no enrolment event is written. Corrected
+    is ``screen_failed`` (or stays ``screened`` while data are missing), no subject id is given and no enrolment event is written. Corrected
     to ECOG 1, the same patient is enrolled as HCH-001."""
     drli = staff["drli"]
     number = screen_in_example(db, staff, ctx, "S-001")
@@ -168,7 +168,7 @@ def test_v3_enrolment_refuses_a_patient_not_all_met(db: Database, staff: Staff,
     with pytest.raises(WorkflowError) as refused:
         enrol(db, drli, ctx, number, enrolled_on=EXAMPLE_DAY)
     assert refused.value.value == "eligibility.not_eligible"
-    assert _status(db, staff, ctx, number) == ("screened", None)
+    assert _status(db, staff, ctx, number) == ("screen_failed", None)  # the not-eligible decision
 
     incomplete = consented_subject(db, staff, ctx, "S-002")
     with pytest.raises(WorkflowError) as refused:

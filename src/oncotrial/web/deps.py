@@ -166,7 +166,9 @@ def render(request: Request, template: str, status_code: int = 200, **values: An
         "request": request, "_": t, "t": t, "lang": lang, "label_lang": t.label_key,
         "languages": LANGUAGES, "user": info.actor if info else None, "roles": roles,
         "csrf": info.csrf_token if info else pre_token(request), "nav": nav,
-        "path": request.url.path, "version": __version__, "protocol": web.ctx.protocol,
+        "path": request.url.path,
+        "here": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
+        "version": __version__, "protocol": web.ctx.protocol,
         "now": datetime.now(UTC), **values,
     }
     response = web.templates.TemplateResponse(request, template, context,
