@@ -156,7 +156,8 @@ def test_v3_enrolment_refuses_a_patient_not_all_met(db: Database, staff: Staff,
                                                     ctx: TrialContext) -> None:
     """V-3: a patient with one criterion ``not_met`` (ECOG 3, inclusion I2 allows 0-2) or
     with missing data is not enrolled: WorkflowError naming the eligibility code, the status
-    is ``screen_failed`` (or stays ``screened`` while data are missing), no subject id is given and no enrolment event is written. Corrected
+    is ``screen_failed`` (or stays ``screened`` while data are missing), no subject id is
+    given and no enrolment event is written. Corrected
     to ECOG 1, the same patient is enrolled as HCH-001."""
     drli = staff["drli"]
     number = screen_in_example(db, staff, ctx, "S-001")
