@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import difflib
+import functools
 import types
 import typing
 from collections.abc import Iterable
@@ -92,7 +93,8 @@ def _unwrap_optional(tp: Any) -> Any:
 
 
 def record_field_types(type_name: str) -> dict[str, Any]:
-    """The fields a form may fill for record type ``type_name``, with their types.
+    """The fields a form may fill for record type ``type_name``, with their types (a new dict
+    each call; the type hints are read once per type).
 
     ``subject_id`` is filled by the mapping; an adverse event takes ``grade`` (the CTCAE grade
     at onset) in place of its grade history.
@@ -102,8 +104,18 @@ def record_field_types(type_name: str) -> dict[str, Any]:
     >>> record_field_types("AdverseEvent")["grade"].__name__
     'Grade'
     """
+    return dict(_record_field_types(type_name))
+
+
+@functools.cache
+def _type_hints(type_name: str) -> dict[str, Any]:
+    return typing.get_type_hints(RECORD_TYPES[type_name])
+
+
+@functools.cache
+def _record_field_types(type_name: str) -> dict[str, Any]:
     cls = RECORD_TYPES[type_name]
-    hints = typing.get_type_hints(cls)
+    hints = _type_hints(type_name)
     hidden = _HIDDEN.get(type_name, frozenset())
     out = {f.name: _unwrap_optional(hints[f.name]) for f in dataclasses.fields(cls)
            if f.name not in AUTOMATIC_FIELDS and f.name not in hidden}
@@ -137,7 +149,7 @@ def nullable_fields(type_name: str) -> frozenset[str]:
     >>> sorted(nullable_fields("TumourAssessment"))
     ['new_lesion_on', 'overall_response']
     """
-    hints = typing.get_type_hints(RECORD_TYPES[type_name])
+    hints = _type_hints(type_name)
     return frozenset(name for name, tp in hints.items()
                      if get_origin(tp) in (typing.Union, types.UnionType)
                      and type(None) in get_args(tp))

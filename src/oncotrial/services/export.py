@@ -49,11 +49,16 @@ def _subject_records(session: Session, ctx: TrialContext, actor: Actor
                      ) -> list[SubjectRecords]:
     forms = forms_of(ctx)
     out = []
+    rights: dict[int, tuple[bool, bool]] = {}  # site -> (may export, sees identities)
     for subject in session.scalars(select(Subject).where(Subject.subject_id.is_not(None))
                                    .order_by(Subject.subject_id)):
-        if can(session, actor, "export", subject.site_id):
+        if subject.site_id not in rights:
+            rights[subject.site_id] = (can(session, actor, "export", subject.site_id),
+                                       can(session, actor, "view", subject.site_id))
+        may_export, sees = rights[subject.site_id]
+        if may_export:
             records = records_for(forms, subject_forms(session, subject))
-            if not can(session, actor, "view", subject.site_id):
+            if not sees:
                 records = _pseudonymise(records, subject.pseudonym)
             out.append(records)
     return out
