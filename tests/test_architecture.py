@@ -12,7 +12,7 @@ import pytest
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "oncotrial"
 CORE = ["records", "protocol", "clinical", "eligibility", "recist", "ctcae", "dosing",
-        "endpoints", "stats", "design", "forms"]
+        "endpoints", "stats", "design", "forms", "study"]
 SHELL = ["store", "services", "web", "reports", "interop", "synth", "cli"]
 #: Top-level core modules (not packages) that are part of the core too.
 CORE_MODULES = ["errors", "context", "codes"]
