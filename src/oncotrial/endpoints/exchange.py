@@ -14,9 +14,9 @@ import io
 import json
 import re
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 from functools import partial
 from importlib import resources
@@ -33,6 +33,7 @@ from oncotrial.records import (
     DosingRecord,
     NewTherapy,
     Response,
+    Sex,
     Subject,
     TherapyType,
     TumourAssessment,
@@ -42,10 +43,15 @@ __all__ = [
     "DOMAINS",
     "ColumnSpec",
     "DomainSpec",
+    "Problems",
+    "build_dataset",
     "dump_exchange",
+    "dump_rows",
     "example_files",
     "load_example_dataset",
     "parse_exchange",
+    "read_domain",
+    "row_label",
 ]
 
 
@@ -54,7 +60,9 @@ class ColumnSpec:
     """One column of a domain file: name, kind, whether it must have a value, and meaning."""
 
     name: str
-    kind: str  # text, date, bool, number, or a coded list such as "code: CR|PR|..."
+    # text, date, datetime, bool, number, integer, a coded value such as "code: CR|PR|..." or
+    # a list of coded values such as "list: hbv|hcv|..." (written joined by ";")
+    kind: str
     required: bool
     description: str
 
@@ -86,6 +94,8 @@ DOMAINS: tuple[DomainSpec, ...] = (
         ColumnSpec("enrolled_on", "date", True, "Date of enrolment (registration)."),
         ColumnSpec("measurable_disease_at_baseline", "bool", True,
                    "At least one RECIST 1.1 measurable lesion at baseline."),
+        ColumnSpec("sex", _codes(Sex), False, "Sex: M or F."),
+        ColumnSpec("site_id", "text", False, "The site (hospital) that enrolled the subject."),
     ), required_file=True),
     DomainSpec("dosing", "stretch of days at one daily dose of the study drug", (
         _SID,
@@ -141,15 +151,27 @@ _TRUE = {"yes", "y", "true", "1"}
 _FALSE = {"no", "n", "false", "0"}
 
 
-class _Problems:
-    """Collects every problem in the files, so the user can fix them all at once."""
+class Problems:
+    """Collects every problem in the files, so the user can fix them all at once.
+
+    >>> problems = Problems()
+    >>> problems.add("deaths.csv line 2", "died_on is empty")
+    >>> problems.items
+    ['deaths.csv line 2: died_on is empty.']
+    """
 
     def __init__(self) -> None:
         self.items: list[str] = []
 
     def add(self, where: str, text: str) -> None:
+        """One problem: where it is (file and line, or domain) and a sentence."""
         text = text if text.endswith(".") else text + "."
         self.items.append(f"{where}: {text}")
+
+    def raise_if_any(self) -> None:
+        """Raise one :class:`InputError` listing every problem (the first 50), if any."""
+        if self.items:
+            _raise(self)
 
 
 def _cell(value: Any) -> str | None:
@@ -157,11 +179,13 @@ def _cell(value: Any) -> str | None:
         return None
     if isinstance(value, bool):
         return "yes" if value else "no"
+    if isinstance(value, list):  # a JSON array for a list column
+        return ";".join(t for t in (_cell(v) for v in value) if t is not None) or None
     text = str(value).strip()
     return text or None
 
 
-def _read_rows(file_name: str, text: str, problems: _Problems) -> list[dict[str, str | None]]:
+def _read_rows(file_name: str, text: str, problems: Problems) -> list[dict[str, str | None]]:
     if file_name.endswith(".json"):
         try:
             data = json.loads(text)
@@ -205,6 +229,19 @@ def _parse_bool(text: str) -> bool:
     raise ValueError(text)
 
 
+def _parse_datetime(text: str) -> datetime:
+    """ISO 8601 date and time, ``2026-05-04T09:30:00`` with an optional UTC offset."""
+    if not _ISO_DATE.match(text) or "T" not in text:
+        raise ValueError(text)
+    return datetime.fromisoformat(text)
+
+
+def _parse_integer(text: str) -> int:
+    if not re.fullmatch(r"[+-]?\d+", text):
+        raise ValueError(text)
+    return int(text)
+
+
 def _parse_code(codes: tuple[str, ...], text: str) -> str:
     for code in codes:
         if text.upper() == code.upper():
@@ -212,25 +249,65 @@ def _parse_code(codes: tuple[str, ...], text: str) -> str:
     raise ValueError(text)
 
 
+def _parse_list(codes: tuple[str, ...], text: str) -> tuple[str, ...]:
+    return tuple(_parse_code(codes, part.strip()) for part in text.split(";") if part.strip())
+
+
 _PARSERS: dict[str, Callable[[str], object]] = {
-    "date": _parse_date, "number": float, "bool": _parse_bool}
+    "date": _parse_date, "datetime": _parse_datetime, "number": float,
+    "integer": _parse_integer, "bool": _parse_bool}
 
 
 def _parser(kind: str) -> Callable[[str], object]:
     if kind.startswith("code: "):
         return partial(_parse_code, tuple(kind.removeprefix("code: ").split("|")))
+    if kind.startswith("list: "):
+        return partial(_parse_list, tuple(kind.removeprefix("list: ").split("|")))
     return _PARSERS.get(kind, str)
 
 
 _HOW = {
     "date": "an ISO 8601 date such as 2026-05-04",
+    "datetime": "an ISO 8601 date and time such as 2026-05-04T09:30:00+08:00",
     "number": "a number such as 125",
+    "integer": "a whole number such as 3",
     "bool": "yes or no",
 }
 
 
+def _how(kind: str) -> str:
+    if kind.startswith("list: "):
+        return "codes from " + kind.removeprefix("list: ") + ", separated by ;"
+    return _HOW.get(kind, kind.replace("code: ", "one of "))
+
+
+def row_label(file_name: str, index: int) -> str:
+    """Where row ``index`` (0-based) of a domain file is, as problems name it.
+
+    >>> row_label("labs.csv", 0), row_label("labs.json", 0)
+    ('labs.csv line 2', 'labs.json row 1')
+    """
+    if file_name.endswith(".csv"):
+        return f"{file_name} line {index + 2}"
+    return f"{file_name} row {index + 1}"
+
+
+def read_domain(spec: DomainSpec, file_name: str, text: str,
+                problems: Problems) -> list[dict[str, object]]:
+    """The rows of one domain file as typed values keyed by column name (None when empty).
+
+    Every problem (unreadable file, unknown column, missing required value, a value of the
+    wrong kind) goes to ``problems``; a bad cell reads as None.
+
+    >>> problems = Problems()
+    >>> read_domain(DOMAINS[3], "deaths.csv", "subject_id,died_on\\n001,2026-07-01\\n", problems)
+    [{'subject_id': '001', 'died_on': datetime.date(2026, 7, 1), 'cause': None}]
+    """
+    return _typed_rows(spec, file_name, _read_rows(file_name, text, problems), problems)
+
+
 def _typed_rows(
-    spec: DomainSpec, file_name: str, rows: list[dict[str, str | None]], problems: _Problems
+    spec: DomainSpec, file_name: str, rows: list[dict[str, str | None]], problems: Problems
 ) -> list[dict[str, object]]:
     out: list[dict[str, object]] = []
     known = set(spec.column_names)
@@ -240,8 +317,8 @@ def _typed_rows(
             problems.add(file_name, f"has unknown column(s) {', '.join(unknown)}. "
                          f"The columns of {spec.name} are {', '.join(spec.column_names)}.")
     parsers = {col.name: _parser(col.kind) for col in spec.columns}
-    for number, row in enumerate(rows, start=2 if file_name.endswith(".csv") else 1):
-        where = f"{file_name} {'line' if file_name.endswith('.csv') else 'row'} {number}"
+    for index, row in enumerate(rows):
+        where = row_label(file_name, index)
         typed: dict[str, object] = {}
         for col in spec.columns:
             text = row.get(col.name)
@@ -253,8 +330,7 @@ def _typed_rows(
             try:
                 typed[col.name] = parsers[col.name](text)
             except ValueError:
-                how = _HOW.get(col.kind, col.kind.replace("code: ", "one of "))
-                problems.add(where, f"{col.name} is {text!r}. It must be {how}.")
+                problems.add(where, f"{col.name} is {text!r}. It must be {_how(col.kind)}.")
                 typed[col.name] = None
         out.append(typed)
     return out
@@ -287,7 +363,7 @@ def parse_exchange(files: Mapping[str, str]) -> Dataset:
     The data set has 1 problem: subjects.csv line 2: enrolled_on is '05/01/2026'.
     It must be an ISO 8601 date such as 2026-05-04.
     """
-    problems = _Problems()
+    problems = Problems()
     typed: dict[str, list[dict[str, object]]] = {d.name: [] for d in DOMAINS}
     seen: dict[str, str] = {}
     for file_name in sorted(files):
@@ -303,24 +379,32 @@ def parse_exchange(files: Mapping[str, str]) -> Dataset:
                          "Keep one file per domain.")
             continue
         seen[stem] = file_name
-        rows = _read_rows(file_name, files[file_name], problems)
-        typed[stem] = _typed_rows(spec, file_name, rows, problems)
+        typed[stem] = read_domain(spec, file_name, files[file_name], problems)
     for spec in DOMAINS:
         if spec.required_file and spec.name not in seen:
             problems.add(f"{spec.name}.csv", "is missing. Every data set needs a subjects file.")
-    if problems.items:
-        _raise(problems)
-    try:
-        dataset = _build(typed)
-    except (TypeError, ValueError) as exc:  # pragma: no cover - _typed_rows caught these
-        raise InputError(f"The data set could not be read: {exc}.") from exc
-    _check_references(dataset, problems)
-    if problems.items:
-        _raise(problems)
+    problems.raise_if_any()
+    dataset = build_dataset(typed, problems)
+    problems.raise_if_any()
     return dataset
 
 
-def _raise(problems: _Problems) -> None:
+def build_dataset(typed: Mapping[str, list[dict[str, object]]], problems: Problems) -> Dataset:
+    """The :class:`Dataset` from typed rows of the endpoint domains (:func:`read_domain`'s
+    output keyed by domain name; a missing domain has no rows), with the structural problems
+    (a subject listed twice, a row of an unknown subject, a stretch ending before it starts)
+    added to ``problems``. Call it only when reading found no problem.
+    """
+    rows = {d.name: list(typed.get(d.name, ())) for d in DOMAINS}
+    try:
+        dataset = _build(rows)
+    except (TypeError, ValueError) as exc:  # pragma: no cover - _typed_rows caught these
+        raise InputError(f"The data set could not be read: {exc}.") from exc
+    _check_references(dataset, problems)
+    return dataset
+
+
+def _raise(problems: Problems) -> None:
     count = len(problems.items)
     shown = problems.items[:50]
     more = f" (and {count - 50} more)" if count > 50 else ""
@@ -339,7 +423,9 @@ def _build(t: Mapping[str, list[dict[str, Any]]]) -> Dataset:
 
     return Dataset(
         subjects=tuple(Subject(r["subject_id"], r["enrolled_on"],
-                               r["measurable_disease_at_baseline"]) for r in t["subjects"]),
+                               r["measurable_disease_at_baseline"],
+                               sex=None if r.get("sex") is None else Sex(r["sex"]),
+                               site_id=r.get("site_id") or "") for r in t["subjects"]),
         dosing=tuple(DosingRecord(r["subject_id"], r["start_on"], r["end_on"],
                                   r["daily_dose_mg"]) for r in t["dosing"]),
         assessments=tuple(TumourAssessment(r["subject_id"], r["assessed_on"],
@@ -361,7 +447,7 @@ def _build(t: Mapping[str, list[dict[str, Any]]]) -> Dataset:
     )
 
 
-def _check_references(dataset: Dataset, problems: _Problems) -> None:
+def _check_references(dataset: Dataset, problems: Problems) -> None:
     """Structural problems that make derivation impossible; clinical plausibility is left to
     :func:`oncotrial.endpoints.check_dataset`."""
     counts = Counter(s.subject_id for s in dataset.subjects)
@@ -398,8 +484,8 @@ def dump_exchange(dataset: Dataset, *, fmt: str = "csv") -> dict[str, str]:
     >>> from oncotrial.records import Subject
     >>> files = dump_exchange(Dataset((Subject("001", date(2026, 1, 5), True),)))
     >>> print(files["subjects.csv"], end="")
-    subject_id,enrolled_on,measurable_disease_at_baseline
-    001,2026-01-05,yes
+    subject_id,enrolled_on,measurable_disease_at_baseline,sex,site_id
+    001,2026-01-05,yes,,
     >>> parse_exchange(files) == Dataset((Subject("001", date(2026, 1, 5), True),))
     True
     """
@@ -412,50 +498,63 @@ def dump_exchange(dataset: Dataset, *, fmt: str = "csv") -> dict[str, str]:
         "contacts": dataset.contacts, "new_anticancer_therapy": dataset.new_therapies,
         "discontinuations": dataset.discontinuations,
     }
-    attr = {"overall_response": "overall_response", "new_lesion_on": "new_lesion_on"}
     out: dict[str, str] = {}
     for spec in DOMAINS:
         rows = records[spec.name]
         if not rows and not spec.required_file:
             continue
-        table = [
-            {c.name: _text(getattr(r, attr.get(c.name, c.name))) for c in spec.columns}
-            for r in rows
-        ]
-        if fmt == "json":
-            native = [
-                {c.name: _native(getattr(r, attr.get(c.name, c.name))) for c in spec.columns}
-                for r in rows
-            ]
-            out[f"{spec.name}.json"] = json.dumps(native, indent=2) + "\n"
-        else:
-            buf = io.StringIO()
-            writer = csv.DictWriter(buf, fieldnames=list(spec.column_names),
-                                    lineterminator="\n")
-            writer.writeheader()
-            writer.writerows(table)
-            out[f"{spec.name}.csv"] = buf.getvalue()
+        table = [{c.name: getattr(r, c.name) for c in spec.columns} for r in rows]
+        out[f"{spec.name}.{fmt}"] = dump_rows(spec, table, fmt=fmt)
     return out
+
+
+def dump_rows(spec: DomainSpec, rows: Sequence[Mapping[str, object]], *, fmt: str) -> str:
+    """One domain file's contents from rows of values keyed by column name: CSV (header row,
+    ``yes``/``no``, ISO dates, codes as written, lists joined by ``;``, empty cells for None)
+    or a JSON array of objects (booleans, numbers and null as themselves, lists as arrays).
+
+    >>> print(dump_rows(DOMAINS[3], [{"subject_id": "001", "died_on": date(2026, 7, 1)}],
+    ...                 fmt="csv"), end="")
+    subject_id,died_on,cause
+    001,2026-07-01,
+    """
+    if fmt == "json":
+        native = [{c.name: _native(row.get(c.name)) for c in spec.columns} for row in rows]
+        return json.dumps(native, indent=2) + "\n"
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=list(spec.column_names), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows({c.name: _text(row.get(c.name)) for c in spec.columns} for row in rows)
+    return buf.getvalue()
 
 
 def _text(value: object) -> str:
     if value is None:
         return ""
+    if isinstance(value, frozenset | set):
+        return ";".join(sorted(_text(v) for v in value))
+    if isinstance(value, tuple | list):
+        return ";".join(_text(v) for v in value)
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, StrEnum):
         return value.value
-    if isinstance(value, date):
+    if isinstance(value, date):  # also a datetime
         return value.isoformat()
-    if isinstance(value, float):
-        return f"{value:g}"
+    if isinstance(value, float):  # shortest text that reads back to the same number
+        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
     return str(value)
 
 
 def _native(value: object) -> object:
-    """JSON keeps booleans, numbers and null as themselves; dates and codes become text."""
+    """JSON keeps booleans, numbers and null as themselves, lists as arrays; dates and codes
+    become text."""
     if value is None or isinstance(value, bool | int | float):
         return value
+    if isinstance(value, frozenset | set):
+        return sorted(_text(v) for v in value)
+    if isinstance(value, tuple | list):
+        return [_text(v) for v in value]
     return _text(value)
 
 
