@@ -7,6 +7,7 @@ or raises an error of :mod:`oncotrial.services.errors`. ``docs/data-model.md`` l
 """
 
 from oncotrial.services.access import PERMISSIONS, ROLES, Actor, Policy
+from oncotrial.services.cohort import export_study, load_study
 from oncotrial.services.database import Database
 from oncotrial.services.entry import FormRejected, SavedForm, record_dosing, report_ae, save_form
 from oncotrial.services.errors import (
@@ -95,10 +96,12 @@ __all__ = [
     "enrol",
     "export_dataset",
     "export_json",
+    "export_study",
     "grant_role",
     "list_queries",
     "list_subjects",
     "load_casebook",
+    "load_study",
     "load_trial",
     "lock_casebook",
     "lock_database",
