@@ -15,105 +15,24 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 from storekit import Staff
+from studykit import synthetic_or_hand_made
 
 from oncotrial.context import TrialContext
-from oncotrial.eligibility import ScreeningRecord, screen
-from oncotrial.eligibility.record import example_record
-from oncotrial.endpoints import Dataset, analyze_endpoints, load_example_dataset
+from oncotrial.eligibility import screen
+from oncotrial.endpoints import Dataset, analyze_endpoints
 from oncotrial.records import (
-    ActionTaken,
     AdverseEvent,
-    ConcomitantMedication,
     LabResult,
-    LesionMeasurement,
     Outcome,
-    Relationship,
-    SeriousCriterion,
-    Sex,
 )
 from oncotrial.services import Database, PermissionDenied, export_study, load_study
 from oncotrial.services.cohort import join_ae_rows, split_ae
-from oncotrial.services.demo import EXAMPLE_DAY, _shift
 from oncotrial.store.models import AuditLog
 from oncotrial.store.models import Subject as SubjectRow
-from oncotrial.study import Baseline, ScreenedPatient, StudyData
+from oncotrial.study import StudyData
 
 CUTOFF = dt.date(2026, 10, 31)
 TODAY = dt.date(2026, 12, 31)
-
-
-def _record(kind: str, number: str, on: dt.date) -> ScreeningRecord:
-    """A bundled example record, moved so that its dates fit a screening on ``on``."""
-    doc = _shift(example_record(kind).model_dump(mode="json"), (on - EXAMPLE_DAY).days)
-    return ScreeningRecord.model_validate({**doc, "subject_id": number})
-
-
-def _synthetic_or_hand_made() -> StudyData:
-    """The synthetic cohort when oncotrial.synth exists, else a small study made by hand from
-    the bundled example data set, with every domain of a study."""
-    try:
-        from oncotrial.synth import SynthParams, generate_study  # type: ignore[attr-defined]
-    except ImportError:
-        return _hand_made()
-    return generate_study(SynthParams(n_enrolled=8), seed=13)  # type: ignore[no-any-return]
-
-
-def _hand_made() -> StudyData:
-    example = load_example_dataset()
-    subjects = tuple(replace(s, sex=Sex.MALE, site_id="HCH") for s in example.subjects)
-    dataset = replace(example, subjects=subjects)
-    s01 = next(s for s in subjects if s.subject_id == "S01")
-    s02 = next(s for s in subjects if s.subject_id == "S02")
-    first = s01.enrolled_on
-    screening = tuple(
-        ScreenedPatient(f"SCR-{n:03d}", s.enrolled_on,
-                        _record("eligible", f"SCR-{n:03d}", s.enrolled_on), s.subject_id)
-        for n, s in enumerate(subjects, start=1))
-    screening += (  # two screen failures (ANC, QTc and HBV DNA too high)
-        ScreenedPatient("SCR-901", first, _record("not_eligible", "SCR-901", first)),
-        ScreenedPatient("SCR-902", first + dt.timedelta(days=3),
-                        _record("not_eligible", "SCR-902", first + dt.timedelta(days=3))),
-    )
-    day = first + dt.timedelta(days=1)
-    panels = (  # complete panels: the haematology and chemistry forms require these
-        ("anc", 1.8, "10^9/L", 2.0, 7.5), ("platelets", 160.0, "10^9/L", 125.0, 350.0),
-        ("hemoglobin", 128.0, "g/L", 130.0, 175.0), ("alt", 45.5, "U/L", 9.0, 50.0),
-        ("ast", 52.0, "U/L", 13.0, 40.0), ("bilirubin", 17.1, "umol/L", 3.4, 21.0),
-        ("albumin", 38.0, "g/L", 40.0, 55.0), ("creatinine", 80.0, "umol/L", 57.0, 111.0))
-    labs = tuple(
-        LabResult("S01", analyte, round(value * (1 - offset / 200), 2), unit, lln, uln,
-                  day + dt.timedelta(days=offset))
-        for offset in (0, 14, 28, 56) for analyte, value, unit, lln, uln in panels
-        if offset != 14 or analyte in ("anc", "platelets", "hemoglobin"))
-    scans = [first - dt.timedelta(days=5), first + dt.timedelta(days=56)]
-    lesions = tuple(
-        LesionMeasurement("S01", lid, scan, size - 6 * n, organ="liver")
-        for n, scan in enumerate(scans) for lid, size in (("T1", 42.0), ("T2", 23.5)))
-    lesions += (LesionMeasurement("S01", "NT1", scans[0], None, kind="non_target",
-                                  organ="lung", state="measured", status="present"),)
-    neutropenia = AdverseEvent.new(
-        "S01", "Neutrophil count decreased", "neutropenia", first + dt.timedelta(days=15), 3,
-        relationship=Relationship.PROBABLE, action_taken=ActionTaken.DRUG_INTERRUPTED,
-    ).with_grade(first + dt.timedelta(days=22), 4).with_grade(first + dt.timedelta(days=29), 2)
-    neutropenia = replace(neutropenia, resolved_on=first + dt.timedelta(days=40),
-                          outcome=Outcome.RECOVERED)
-    fatigue = AdverseEvent.new("S02", "Fatigue", "tired", s02.enrolled_on + dt.timedelta(days=3),
-                               1, relationship=Relationship.POSSIBLE)
-    pneumonia = AdverseEvent.new(
-        "S02", "Lung infection", "pneumonia", s02.enrolled_on + dt.timedelta(days=20), 3,
-        serious_criteria=frozenset({SeriousCriterion.HOSPITALISATION}),
-        relationship=Relationship.UNLIKELY, action_taken=ActionTaken.DRUG_INTERRUPTED,
-        aware_at=dt.datetime(2026, 4, 1, 9, 30, tzinfo=dt.UTC),
-        reported_at=dt.datetime(2026, 4, 1, 20, 0, tzinfo=dt.UTC))
-    conmeds = (ConcomitantMedication("S01", "entecavir", first - dt.timedelta(days=400),
-                                     indication="chronic hepatitis B"),
-               ConcomitantMedication("S02", "omeprazole", s02.enrolled_on,
-                                     stopped_on=s02.enrolled_on + dt.timedelta(days=30),
-                                     indication="dyspepsia"))
-    baseline = (Baseline("S01", ("hbv", "alcohol"), False, True),
-                Baseline("S02", ("hcv",), True, False))
-    return StudyData(dataset, screening, baseline, labs, lesions,
-                     (neutropenia, fatigue, pneumonia), conmeds)
 
 
 def _rename(study: StudyData, names: dict[str, str]) -> StudyData:
@@ -149,7 +68,7 @@ def _screening_labs(study: StudyData, names: dict[str, str]) -> set[LabResult]:
 @pytest.fixture
 def loaded(db: Database, staff: Staff, ctx: TrialContext
            ) -> tuple[StudyData, dict[str, str]]:
-    study = _synthetic_or_hand_made()
+    study = synthetic_or_hand_made()
     names = load_study(db, ctx, study, nurse=staff["nurse"], investigator=staff["drli"],
                        today=TODAY)
     return study, names
