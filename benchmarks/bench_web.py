@@ -2,7 +2,8 @@
 casebooks against the real server, ``oncotrial serve``, on SQLite or PostgreSQL.
 
 Run: ``.venv/bin/python benchmarks/bench_web.py [--database-url URL] [--workers W]
-[--users 20] [--duration 30] [--warm-up 5] [--think S] [--shared K] [--cycles 9] [--port P]``;
+[--users 20] [--duration 30] [--warm-up 5] [--think S] [--shared K] [--cycles 9] [--keep-alive]
+[--port P]``;
 diagnoses: ``--ops 2,4``, ``--server-threads N``, ``--gc-freeze``; ``--profile N`` (no
 server: where the time of one request goes, see 7.). ``docs/benchmarks.md`` has the figures.
 
@@ -26,9 +27,15 @@ server: where the time of one request goes, see 7.). ``docs/benchmarks.md`` has 
    ``ONCOTRIAL_DATABASE_URL`` set, run in the temporary folder (its log there); the script
    waits for ``/healthz``.
 4. Users: ``--users`` asyncio tasks in this process, each with its own ``httpx2.AsyncClient``
-   (its own cookie jar, one connection), log in through ``POST /api/v1/session`` and send the
-   returned CSRF token as ``X-CSRF-Token``. When all have logged in (argon2: not timed), each
-   repeats four requests until the time is up:
+   (its own cookie jar), log in through ``POST /api/v1/session`` and send the returned CSRF
+   token as ``X-CSRF-Token``. Each request goes on a new connection (``Connection: close``),
+   as a browser's does when the user pauses longer than the server's keep-alive (uvicorn: 5 s):
+   with several workers the kernel gives each new connection to a worker that accepts it, so
+   the load spreads. With ``--keep-alive`` each user keeps one connection for the whole run;
+   with several workers that pins the user to the worker that accepted it, and all 20 can end
+   up on one worker (seen here: 12.1 s of CPU on one, 0.7 s on the other), which makes
+   a second worker look useless. When all have logged in (argon2: not timed), each repeats four
+   requests until the time is up:
    - ``save new visit``: ``PUT /api/v1/subjects/{ref}/forms/{form}?visit=UNS&occurrence=n``,
      ``expected_version`` 0: vital signs (7 items), ECOG (2), haematology (5 lab values with
      unit and range) and blood chemistry (12) in turn, then the next unscheduled visit; the
@@ -420,16 +427,16 @@ def process_tree(pid: int) -> list[int]:
     return found
 
 
-def cpu_seconds(pids: list[int]) -> float:
-    """User + system CPU seconds of the processes (those still alive)."""
-    total = 0
+def cpu_by_process(pids: list[int]) -> dict[int, float]:
+    """User + system CPU seconds of each process (those still alive)."""
+    out = {}
     for pid in pids:
         try:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        total += int(fields[11]) + int(fields[12])
-    return total / TICK
+        out[pid] = (int(fields[11]) + int(fields[12])) / TICK
+    return out
 
 
 def machine_ticks() -> tuple[int, int]:
@@ -565,7 +572,10 @@ async def simulated_user(base: str, username: str, user_args: dict[str, Any],
                          args: argparse.Namespace, clock: Clock, run: Run) -> None:
     """Log in, then save and open casebooks until the window ends (see the module docstring)."""
     limits = httpx2.Limits(max_connections=1, max_keepalive_connections=1)
-    async with httpx2.AsyncClient(base_url=base, timeout=120, limits=limits,
+    # Without --keep-alive every request asks the server to close the connection after it,
+    # so the next one is accepted by whichever worker takes it (see the module docstring).
+    headers = {} if args.keep_alive else {"Connection": "close"}
+    async with httpx2.AsyncClient(base_url=base, timeout=120, limits=limits, headers=headers,
                                   follow_redirects=False) as client:
         begun = time.perf_counter()
         answer = await client.post("/api/v1/session",
@@ -616,14 +626,17 @@ class CpuUse:
     client: float = float("nan")
     busy: float = float("nan")  # share of all CPUs busy
     other: float = float("nan")  # PostgreSQL and everything else on the machine
+    processes: list[float] = field(default_factory=list)  # server processes, most first
 
     async def watch(self, clock: Clock, pids: list[int]) -> None:
         await clock.ready.wait()
         await asyncio.sleep(max(0.0, clock.measure_from - time.perf_counter()))
-        server, client, (busy, total) = cpu_seconds(pids), own_cpu(), machine_ticks()
+        server, client, (busy, total) = cpu_by_process(pids), own_cpu(), machine_ticks()
         await asyncio.sleep(max(0.0, clock.stop - time.perf_counter()))
         busy2, total2 = machine_ticks()
-        self.server = cpu_seconds(pids) - server
+        after = cpu_by_process(pids)
+        self.processes = sorted((after[p] - server.get(p, 0.0) for p in after), reverse=True)
+        self.server = sum(self.processes)
         self.client = own_cpu() - client
         self.busy = (busy2 - busy) / max(1, total2 - total)
         self.other = (busy2 - busy) / TICK - self.server - self.client
@@ -702,7 +715,9 @@ def report(run: Run, clock: Clock, args: argparse.Namespace, cpu: CpuUse) -> dic
     for sample in counted:
         by_op[sample.op].append(sample)
     table = Table(title=f"{args.users} users, {args.workers} worker(s), {args.backend}, "
-                        f"think {args.think:g} s, {args.duration:g} s counted after "
+                        f"think {args.think:g} s, "
+                        f"{'keep-alive' if args.keep_alive else 'a connection a request'}, "
+                        f"{args.duration:g} s counted after "
                         f"{args.warm_up:g} s warm-up", title_justify="left")
     for name in ("operation", "count", "req/s", "p50 ms", "p95 ms", "p99 ms", "max ms",
                  "errors", "409"):
@@ -735,6 +750,10 @@ def report(run: Run, clock: Clock, args: argparse.Namespace, cpu: CpuUse) -> dic
                   f"request), this client {cpu.client:.1f} s, machine busy {cpu.busy:.0%} "
                   f"(PostgreSQL and everything else on the machine: {cpu.other:.1f} s); "
                   f"load average {load_average()}")
+    busy_processes = [c for c in cpu.processes if c >= 0.1]
+    if len(busy_processes) > 1:
+        console.print("server CPU by process (workers): "
+                      + " / ".join(f"{c:.1f} s" for c in busy_processes))
     if shared:
         corrections = by_op.get("save correction", [])
         refused = sum(1 for c in corrections if c.status == 409)
@@ -861,12 +880,15 @@ def main() -> None:
     parser.add_argument("--database-url", default=None,
                         help="sqlite:///new-file.db or a PostgreSQL URL (a private schema is "
                              "made in it); default: a new SQLite file in a temporary folder")
-    parser.add_argument("--workers", type=int, default=1)
-    parser.add_argument("--users", type=int, default=20)
+    parser.add_argument("--workers", type=int, default=1, help="oncotrial serve --workers")
+    parser.add_argument("--users", type=int, default=20, help="simulated users")
     parser.add_argument("--duration", type=float, default=30.0, help="seconds counted")
     parser.add_argument("--warm-up", type=float, default=5.0, help="seconds not counted")
     parser.add_argument("--think", type=float, default=0.0,
                         help="mean pause after each answer, seconds (uniform 0.5-1.5 times)")
+    parser.add_argument("--keep-alive", action="store_true",
+                        help="each user keeps one connection for the whole run (default: a "
+                             "new connection for every request)")
     parser.add_argument("--shared", type=int, default=None, metavar="K",
                         help="all users work on K subjects (conflicting corrections)")
     parser.add_argument("--cycles", type=int, default=9,

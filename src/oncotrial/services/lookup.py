@@ -152,14 +152,22 @@ def content_hash(data: FormData) -> str:
 
 def instance_data(session: Session, instance_ids: Iterable[int]
                   ) -> dict[int, dict[tuple[str, int, str], Entry]]:
-    """The stored values of several form instances, keyed by instance."""
+    """The stored values of several form instances, keyed by instance.
+
+    Read as plain rows, not ORM objects: a two-year casebook holds thousands of answers and
+    only reads them, so the identity map and attribute instrumentation would be pure cost
+    (``docs/benchmarks.md``). Ids go in chunks of 500 to stay under the bound-parameter limits
+    of the back ends.
+    """
     ids = list(instance_ids)
     out: dict[int, dict[tuple[str, int, str], Entry]] = {i: {} for i in ids}
-    if not ids:
-        return out
-    for row in session.scalars(select(ItemValue).where(ItemValue.form_instance_id.in_(ids))):
-        out[row.form_instance_id][(row.group_id, row.row_no, row.item_id)] = Entry(
-            row.value, row.unit, row.lln, row.uln)
+    columns = (ItemValue.form_instance_id, ItemValue.group_id, ItemValue.row_no,
+               ItemValue.item_id, ItemValue.value, ItemValue.unit, ItemValue.lln, ItemValue.uln)
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        for fid, group, row_no, item, value, unit, lln, uln in session.execute(
+                select(*columns).where(ItemValue.form_instance_id.in_(chunk))):
+            out[fid][(group, row_no, item)] = Entry(value, unit, lln, uln)
     return out
 
 

@@ -116,11 +116,14 @@ def casebook_url(ref: str, **params: Any) -> str:
 def form_url(ref: str, form_id: str, visit: str | None, occurrence: int, suffix: str = "",
              **params: Any) -> str:
     """The URL of a form page (``suffix``: a sub-path such as ``/sdv``)."""
-    values: dict[str, Any] = {"visit": visit, "occurrence": occurrence if visit else None,
-                              **params}
-    query = urlencode({k: v for k, v in values.items() if v not in (None, "")})
+    # A casebook page draws a few hundred of these: the visit part is formatted directly,
+    # urlencode only runs for the rare extra parameters.
+    parts = [f"visit={quote(visit, safe='')}&occurrence={occurrence}"] if visit else []
+    extra = {k: v for k, v in params.items() if v not in (None, "")}
+    if extra:
+        parts.append(urlencode(extra))
     return (f"/subjects/{quote(ref, safe='')}/forms/{quote(form_id, safe='')}{suffix}"
-            + (f"?{query}" if query else ""))
+            + (f"?{'&'.join(parts)}" if parts else ""))
 
 
 def _occurrence(value: str | int | None) -> int:
@@ -334,11 +337,12 @@ def _casebook_context(request: Request, ref: str) -> dict[str, Any]:
     schedule = visit_schedule(web.db, info.actor, web.ctx, header.key)
     sigs = subject_signatures(web.db, info.actor, web.ctx, header.key)
     forms = web.forms
+    stored = {(cf.form_id, cf.visit): cf for cf in casebook.forms}
     blocks = []
     for row in schedule:
         links = []
         for form_id in forms.schedule.get(row.code, []):
-            cf = _instance(casebook, form_id, row.code, row.occurrence)
+            cf = stored.get((form_id, visit_ref(row.code, row.occurrence)))
             links.append(FormLink(form_id, forms.form(form_id).label.text(lang),
                                   form_url(ref, form_id, row.code, row.occurrence),
                                   form_badges(t, cf, sigs), when(cf.saved_at if cf else None)))
@@ -347,7 +351,7 @@ def _casebook_context(request: Request, ref: str) -> dict[str, Any]:
                                  or (row.stored and row.status == "done")))
     log_links = []
     for form in forms.log():
-        cf = _instance(casebook, form.id, None, 1)
+        cf = stored.get((form.id, ""))
         log_links.append(FormLink(form.id, form.label.text(lang),
                                   form_url(ref, form.id, None, 1), form_badges(t, cf, sigs),
                                   when(cf.saved_at if cf else None)))
