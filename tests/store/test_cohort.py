@@ -8,13 +8,15 @@ On SQLite always, and on PostgreSQL when ONCOTRIAL_TEST_DATABASE_URL is set."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections import Counter
-from dataclasses import replace
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pytest
 from sqlalchemy import select
-from storekit import Staff
+from storekit import BACKENDS, PG_URL, Staff, make_staff, reset_postgres
 from studykit import synthetic_or_hand_made
 
 from oncotrial.context import TrialContext
@@ -27,6 +29,7 @@ from oncotrial.records import (
 )
 from oncotrial.services import Database, PermissionDenied, export_study, load_study
 from oncotrial.services.cohort import join_ae_rows, split_ae
+from oncotrial.store.migrate import upgrade
 from oncotrial.store.models import AuditLog
 from oncotrial.store.models import Subject as SubjectRow
 from oncotrial.study import StudyData
@@ -51,6 +54,15 @@ def _rename(study: StudyData, names: dict[str, str]) -> StudyData:
                    adverse_events=renamed(study.adverse_events), conmeds=renamed(study.conmeds))
 
 
+def _utc(ae: AdverseEvent) -> AdverseEvent:
+    """The forms store times with their UTC offset: a naive time is loaded as UTC."""
+
+    def aware(moment: dt.datetime | None) -> dt.datetime | None:
+        return moment if moment is None or moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+    return replace(ae, aware_at=aware(ae.aware_at), reported_at=aware(ae.reported_at))
+
+
 def _screening_labs(study: StudyData, names: dict[str, str]) -> set[LabResult]:
     """What the screening forms add to the labs: each enrolled patient's screening results."""
     out = set()
@@ -65,42 +77,58 @@ def _screening_labs(study: StudyData, names: dict[str, str]) -> set[LabResult]:
     return out
 
 
-@pytest.fixture
-def loaded(db: Database, staff: Staff, ctx: TrialContext
-           ) -> tuple[StudyData, dict[str, str]]:
+@dataclass(frozen=True)
+class Loaded:
+    """A database with the study loaded through the services, shared by a module's tests
+    (loading is the slow part; the tests only read, and exports add audit rows)."""
+
+    db: Database
+    staff: Staff
+    study: StudyData
+    names: dict[str, str]
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def loaded(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
+           ctx: TrialContext) -> Iterator[Loaded]:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('cohort') / 'trial.db'}"
+    else:
+        url = reset_postgres(PG_URL, schema=f"oncotrial_cohort_{os.getpid()}")
+    db = Database.from_url(url)
+    upgrade(db.engine)
+    staff = make_staff(db)
     study = synthetic_or_hand_made()
     names = load_study(db, ctx, study, nurse=staff["nurse"], investigator=staff["drli"],
-                       today=TODAY)
-    return study, names
+                       today=TODAY, site="HCH")
+    yield Loaded(db, staff, study, names)
+    db.dispose()
 
 
 def test_the_study_comes_back_with_the_same_endpoints_and_records(
-        db: Database, staff: Staff, ctx: TrialContext,
-        loaded: tuple[StudyData, dict[str, str]]) -> None:
+        ctx: TrialContext, loaded: Loaded) -> None:
     """Loaded through the services and exported: the same endpoint analysis, and the same
     labs, lesions, adverse events, medications and baseline facts (as sets)."""
-    study, names = loaded
+    db, staff, study, names = loaded.db, loaded.staff, loaded.study, loaded.names
     assert sorted(names.values()) == sorted(s.subject_id for s in study.dataset.subjects)
     back = _rename(export_study(db, staff["dm"], ctx), names)
     rules = ctx.endpoint_rules
     assert analyze_endpoints(back.dataset, cutoff=CUTOFF, rules=rules) == \
         analyze_endpoints(study.dataset, cutoff=CUTOFF, rules=rules)
     assert {s.subject_id: (s.enrolled_on, s.sex, s.site_id) for s in back.dataset.subjects} \
-        == {s.subject_id: (s.enrolled_on, s.sex, s.site_id or "HCH")
-            for s in study.dataset.subjects}
+        == {s.subject_id: (s.enrolled_on, s.sex, "HCH") for s in study.dataset.subjects}
     assert set(back.labs) == set(study.labs) | _screening_labs(study, names)
     assert set(back.lesions) == set(study.lesions)
-    assert Counter(back.adverse_events) == Counter(study.adverse_events)
+    assert Counter(back.adverse_events) == Counter(map(_utc, study.adverse_events))
     assert set(back.conmeds) == set(study.conmeds)
     assert {b for b in back.baseline if b.aetiology} >= set(study.baseline)
 
 
 def test_every_screened_patient_has_the_same_eligibility(
-        db: Database, staff: Staff, ctx: TrialContext,
-        loaded: tuple[StudyData, dict[str, str]]) -> None:
+        ctx: TrialContext, loaded: Loaded) -> None:
     """The screening record rebuilt from the forms gives the eligibility outcome of the
     study's own, on the day of screening; screen failures are stored as failed."""
-    study, names = loaded
+    db, staff, study, names = loaded.db, loaded.staff, loaded.study, loaded.names
     back = export_study(db, staff["dm"], ctx)
     by_number = {p.screening_number: p for p in back.screening}
     for patient in study.screening:
@@ -122,10 +150,10 @@ def test_every_screened_patient_has_the_same_eligibility(
 
 
 def test_the_export_is_audited_names_its_source_and_pseudonymises(
-        db: Database, staff: Staff, ctx: TrialContext,
-        loaded: tuple[StudyData, dict[str, str]]) -> None:
+        ctx: TrialContext, loaded: Loaded) -> None:
     """A statistician gets pseudonyms and birth years only; the export is an audit row; the
     source names the database (no password) and the audit trail's head before the export."""
+    db, staff = loaded.db, loaded.staff
     with db.sessions() as session:
         head = session.scalar(select(AuditLog.hash).order_by(AuditLog.id.desc()).limit(1))
     stat = export_study(db, staff["stat"], ctx)

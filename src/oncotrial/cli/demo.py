@@ -21,7 +21,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from sqlalchemy import func, select
 
 from oncotrial.cli.db import database_engine, prepare_database
-from oncotrial.cli.run import _accounts
+from oncotrial.cli.run import _accounts, site_code
 from oncotrial.errors import InputError
 from oncotrial.services import Database, load_study
 from oncotrial.services.access import Actor
@@ -100,7 +100,8 @@ def demo(
 
             names = load_study(db, ctx, study, nurse=actors["coordinator"],
                                investigator=actors["investigator"],
-                               administrator=actors.get("admin"), progress=loaded)
+                               administrator=actors.get("admin"), progress=loaded,
+                               site=site_code(ctx.protocol.sites[0].name))
         seconds = time.perf_counter() - started
     finally:
         db.dispose()

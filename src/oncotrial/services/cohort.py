@@ -21,6 +21,8 @@ What the forms of NCT06478927 cannot hold, and how it is entered (``docs/data-mo
   change of grade is a new row dated on the change, and the row before it ends that day with
   outcome ``not_recovered`` (the CDASH convention for a change in severity recorded as a new
   record). :func:`export_study` joins such rows back into one event with its grade history.
+* A time without a UTC offset (an AE's ``aware_at``, ``reported_at``) is taken as UTC: the
+  forms store times with their offset, and the export gives them back with it.
 * Visit dates are not recorded (the study gives none), so the export has no ``visit``
   contacts beyond the study's own; a tumour assessment's ``visit`` label becomes the visit
   code (``SCR``, ``TA``), and a death's cause one of the form's codes (the words in
@@ -51,6 +53,7 @@ from oncotrial.forms.mapping import (
     FormRecord,
     SubjectForms,
     SubjectRecords,
+    records_for,
     screening_record,
 )
 from oncotrial.forms.model import GroupDef, ItemDef, RecordMap
@@ -63,6 +66,7 @@ from oncotrial.records import (
     LesionMeasurement,
     NewTherapy,
     Outcome,
+    SeriousCriterion,
     Subject,
 )
 from oncotrial.services.access import Actor, can, require
@@ -71,7 +75,7 @@ from oncotrial.services.demo import EXAMPLE_DAY
 from oncotrial.services.entry import save_form
 from oncotrial.services.errors import NotFoundError
 from oncotrial.services.export import _dataset, _subject_records
-from oncotrial.services.lookup import forms_of
+from oncotrial.services.lookup import find_subject, forms_of
 from oncotrial.services.subjects import enrol, register_subject, screen_subject, subject_forms
 from oncotrial.store.audit import append_event
 from oncotrial.store.models import AuditLog, DerivedCache, RoleGrant, Site
@@ -191,8 +195,12 @@ def _baseline_answers(record: ScreeningRecord, baseline: Baseline | None) -> Ans
         aetiology = baseline.aetiology
     mvi = None if baseline is None else baseline.macrovascular_invasion
     ehs = None if baseline is None else baseline.extrahepatic_spread
-    return {"aetiology": ",".join(aetiology), "macrovascular_invasion": canonical_text(bool(mvi)),
-            "extrahepatic_spread": canonical_text(bool(ehs))}
+    answers: Answers = {"aetiology": ",".join(aetiology),
+                        "macrovascular_invasion": canonical_text(bool(mvi)),
+                        "extrahepatic_spread": canonical_text(bool(ehs))}
+    if "other" in aetiology:
+        answers["aetiology_other"] = "not described in the study data"
+    return answers
 
 
 # -- the visit forms from the shared records (inverse of mapping.records_for) -----------------
@@ -230,6 +238,9 @@ def _target(targets: Mapping[str, list[_Target]], record_type: str,
 def _item_value(item: ItemDef, value: object) -> object:
     if value is None:
         return None
+    if isinstance(value, dt.datetime) and value.tzinfo is None:
+        # The forms store a time with its UTC offset; a naive time is taken as UTC.
+        value = value.replace(tzinfo=dt.UTC)
     if isinstance(value, frozenset | set):
         value = sorted(str(getattr(v, "value", v)) for v in value)
     elif hasattr(value, "value") and not isinstance(value, dt.date):
@@ -358,13 +369,14 @@ def load_study(db: Database, ctx: TrialContext, study: StudyData, *, nurse: Acto
                site: str | None = None) -> dict[str, str]:
     """Enter a whole study through the services; return subject id given -> the study's id.
 
-    Every screened patient is registered (under its screening number, at the subject's site
-    or ``site``, by default the nurse's), its screening forms entered by ``nurse`` from its
-    screening record and screened on the day it was screened: screen failures stay recorded
-    as failed. ``investigator`` enrols the study's subjects in order of enrolment (beyond the
-    protocol's target only with an ``administrator``), and ``nurse`` enters their visit
-    forms. ``today`` is the day the forms' "not in the future" checks use (default: today,
-    or the study's last date when that is later, as a synthetic cohort's may be).
+    Every screened patient is registered (under its screening number, at ``site`` when
+    given, else at the subject's own site, else at the nurse's), its screening forms entered
+    by ``nurse`` from its screening record, and screened on the day it was screened: screen
+    failures stay recorded as failed. ``investigator`` enrols the study's subjects in order
+    of enrolment (beyond the protocol's target only with an ``administrator``), and ``nurse``
+    enters their visit forms. ``today`` is the day the forms' "not in the future" checks use
+    (default: today, or the study's last date when that is later, as a synthetic cohort's
+    may be).
     ``progress(done, total)`` is called after each patient.
 
     Raises:
@@ -383,8 +395,8 @@ def load_study(db: Database, ctx: TrialContext, study: StudyData, *, nurse: Acto
     done = 0
     for patient in screened:
         linked = subjects.get(patient.subject_id or "")
-        where = default_site if linked is None or not linked.subject.site_id \
-            else linked.subject.site_id
+        where = site or (linked.subject.site_id if linked is not None
+                         and linked.subject.site_id else default_site)
         _screen_patient(db, ctx, forms, nurse, patient, where,
                         baselines.get(patient.subject_id or ""), today)
         done += 1
@@ -438,7 +450,14 @@ class _VisitEntry:
         self.sid, self.subject, self.records, self.today = sid, entry.subject, entry.records, \
             today
         self.targets = _targets(forms)
-        self.taken: set[tuple[str, int, str]] = set()
+        # What screening stored: its forms' slots are taken, and a study lab result that the
+        # screening forms already hold (the baseline blood tests) is not entered twice.
+        with db.sessions() as session:
+            stored = subject_forms(session, find_subject(session, sid))
+        self.taken: set[tuple[str, int, str]] = {
+            (i.visit_code, 1, i.form_id) for i in stored.instances if i.visit_code}
+        self.screened_labs = {replace(lab, subject_id=entry.subject.subject_id)
+                              for lab in records_for(forms, stored).labs}
         self.unscheduled = 0
         self.first_dose = min((d.start_on for d in self.records["dosing"]
                                if d.daily_dose_mg > 0), default=self.subject.enrolled_on)
@@ -536,13 +555,15 @@ class _VisitEntry:
                         analytes.setdefault(item.analyte_name or item.id, (form, item))
         samples: dict[tuple[dt.date, str], Answers] = defaultdict(dict)
         for lab in self.records["labs"]:
+            if lab in self.screened_labs:
+                continue
             if lab.analyte not in analytes:
                 raise InputError(f"Subject {self.subject.subject_id}: the forms have no item "
                                  f"for laboratory analyte {lab.analyte!r}.",
                                  field="analyte", value=lab.analyte,
                                  hint="Use an analyte of the laboratory forms.")
             form, item = analytes[lab.analyte]
-            answer: Answers = {"value": _number(lab.value), "unit": lab.unit or "1"}
+            answer: Answers = {"value": _number(lab.value), "unit": lab.unit}
             answer |= {k: v for k, v in (("lln", lab.lln), ("uln", lab.uln)) if v is not None}
             sample = samples[(lab.collected_on, form.id)]
             if item.id in sample:  # a second result of one analyte on one day
@@ -655,7 +676,8 @@ def _death_cause(text: str) -> str:
 
 def split_ae(ae: AdverseEvent) -> list[AdverseEvent]:
     """An adverse event as the form's rows: one per grade change, each dated on its change;
-    every row but the last ends on the next change's day with outcome ``not_recovered``.
+    every row but the last ends on the next change's day with outcome ``not_recovered`` (and
+    without the criterion "results in death", which belongs to the last).
 
     >>> ae = AdverseEvent.new("S1", "Fatigue", "tired", dt.date(2026, 3, 1), 1).with_grade(
     ...     dt.date(2026, 3, 8), 2)
@@ -675,6 +697,9 @@ def split_ae(ae: AdverseEvent) -> list[AdverseEvent]:
             ae, onset_on=change.on, grade_history=(GradeChange(change.on, change.grade),),
             resolved_on=ae.resolved_on if last else changes[n + 1].on,
             outcome=ae.outcome if last else Outcome.NOT_RECOVERED,
+            # a death is the last row's: an earlier grade did not result in it
+            serious_criteria=ae.serious_criteria if last
+            else ae.serious_criteria - {SeriousCriterion.DEATH},
             onset_as_reported=ae.onset_as_reported if n == 0 else None))
     return rows
 
