@@ -8,6 +8,12 @@ Clopper-Pearson intervals, Kaplan-Meier medians with Brookmeyer-Crowley interval
 rates and numbers at risk. The Kaplan-Meier curves of PFS and OS are SVG drawn by matplotlib on
 the server (``/results/km/pfs.svg``, ``/results/km/os.svg``), shown with ``<img>`` so that the
 page itself carries no inline style.
+
+The study report (``docs/reports.md``) is built on demand from the stored trial at the same
+cut-off: ``/results/report`` serves the self-contained HTML page, ``/results/report.pdf`` the
+PDF of it. Both read the trial through :func:`oncotrial.services.export_study` (the export
+right, pseudonyms for a statistician, an audit row for each build), so what the page shows is
+what ``oncotrial report`` writes from the same database.
 """
 
 from __future__ import annotations
@@ -25,7 +31,8 @@ from fastapi.responses import Response
 from oncotrial.endpoints import EndpointAnalysis, TimeToEvent
 from oncotrial.errors import InputError
 from oncotrial.records import DAYS_PER_MONTH, months
-from oncotrial.services import export_dataset
+from oncotrial.reports import build_report, render_html, render_pdf
+from oncotrial.services import export_dataset, export_study
 from oncotrial.services.access import now_utc
 from oncotrial.services.dashboard import endpoint_summary
 from oncotrial.stats import kaplan_meier
@@ -198,3 +205,43 @@ def km_figure(request: Request, endpoint: str) -> Response:
     return Response(svg, media_type="image/svg+xml", headers={
         "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
         "Cache-Control": "no-store"})
+
+
+#: The report page carries its own CSS and inline SVG figures and no script.
+REPORT_POLICY = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+                 "frame-ancestors 'none'")
+
+
+def _report(request: Request) -> tuple[Any, date]:
+    info = page(request)
+    web = state(request)
+    cutoff = _cutoff(request.query_params.get("cutoff"))
+    study = export_study(web.db, info.actor, web.ctx)  # the permission check comes first
+    if cutoff is None:
+        raise HTTPException(status_code=422,
+                            detail="Write the data cut-off as YYYY-MM-DD, e.g. 2026-10-31.")
+    if not study.dataset.subjects:
+        raise HTTPException(status_code=404, detail="No subject is enrolled yet: there is "
+                                                    "nothing to report.")
+    try:
+        return build_report(study, web.ctx, cutoff=cutoff), cutoff
+    except InputError as exc:
+        raise HTTPException(status_code=422, detail=exc.message + (
+            f" {exc.hint}" if exc.hint else "")) from exc
+
+
+@router.get("/results/report")
+def report_page(request: Request) -> Response:
+    """The study report at the cut-off, as one self-contained HTML page."""
+    report, _ = _report(request)
+    return Response(render_html(report), media_type="text/html; charset=utf-8", headers={
+        "Content-Security-Policy": REPORT_POLICY, "Cache-Control": "no-store"})
+
+
+@router.get("/results/report.pdf")
+def report_pdf(request: Request) -> Response:
+    """The study report at the cut-off, as a PDF download."""
+    report, cutoff = _report(request)
+    name = f"study-report-{cutoff.isoformat()}.pdf"
+    return Response(render_pdf(report), media_type="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
