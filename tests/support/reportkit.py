@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date, timedelta
 
+from oncotrial.clinical import Ascites
 from oncotrial.eligibility import ScreeningRecord, example_record
 from oncotrial.endpoints import load_example_dataset
 from oncotrial.records import (
@@ -46,7 +47,7 @@ def _screening() -> tuple[ScreenedPatient, ...]:
         "S02": {**female, "ecog": 0},
         "S03": {"diagnosis": base.diagnosis.model_copy(update={"bclc_stage": "B"})},
         # Child-Pugh B7: mild ascites (2 points) and albumin 30 g/L (2 points).
-        "S05": {"liver": base.liver.model_copy(update={"ascites": "mild"}),
+        "S05": {"liver": base.liver.model_copy(update={"ascites": Ascites.MILD}),
                 "labs": base.labs.model_copy(update={"albumin": base.labs.albumin.model_copy(
                     update={"value": 30.0})})},
         "S07": {"birth_date": date(1955, 1, 10)},

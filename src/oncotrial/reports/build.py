@@ -177,9 +177,11 @@ def _efficacy_figures(inp: ReportInputs, bars: Sequence[WaterfallBar],
                "(RECIST 1.1), up to the first PD and before new anticancer therapy; dashed "
                "lines at +20 % (PD) and -30 % (PR); colour: confirmed best overall response. "
                "Changes above +100 % are cut at the top.")
-    if len(bars) > figures.MAX_BARS:
-        caption += (f" With {len(bars)} subjects the bars are drawn as one outline per "
-                    "response category.")
+    every = figures.waterfall_step(len(bars))
+    if every > 1:
+        caption += (f" Of the {len(bars)} subjects, one bar in every {every} (in sorted order) "
+                    f"is drawn, {every} subjects wide, so the shape and the colours are those "
+                    "of all.")
     out.append(Figure("waterfall", "", "Waterfall plot of the best change in tumour size",
                       caption, figures.waterfall_svg(bars),
                       {"bars": [(b.subject_id, b.best_change_pct,

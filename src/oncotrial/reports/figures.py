@@ -4,9 +4,11 @@ Each figure has a pure data function (what is drawn, as plain values a test can 
 drawing function. Output is deterministic: no date in the metadata, ``svg.hashsalt`` fixed per
 figure (so the ids of two figures in one page never clash) and text kept as text
 (``svg.fonttype`` none). Figures of a large study stay a sane size: Kaplan-Meier censor marks
-are drawn once per distinct time, a waterfall of more than :data:`MAX_BARS` subjects is drawn
-as one outline per response category, and the spider and swimmer plots show a stated subset
-(:data:`MAX_SPIDER` and :data:`MAX_LANES` subjects), which the caption says.
+are drawn once per distinct time, a waterfall of more than :data:`MAX_BARS` subjects draws
+every k-th bar of the sorted bars (each as wide as the k subjects it stands for: at that
+width a bar is narrower than a printed dot, so the picture is the same), and the spider and
+swimmer plots show a stated subset (:data:`MAX_SPIDER` and :data:`MAX_LANES` subjects). Each
+caption says what is drawn.
 
 What the response figures show follows ``docs/endpoints.md`` section 7 and ``docs/recist.md``
 (Figures): the waterfall and spider data come from :func:`oncotrial.recist.derive_waterfall`
@@ -55,6 +57,7 @@ __all__ = [
     "swimmer_data",
     "swimmer_svg",
     "waterfall_data",
+    "waterfall_step",
     "waterfall_svg",
 ]
 
@@ -63,8 +66,8 @@ BOR_COLOURS: dict[str, str] = {
     "CR": "#009E73", "PR": "#56B4E9", "SD": "#E69F00", "NON-CR/NON-PD": "#F0E442",
     "PD": "#D55E00", "NE": "#999999",
 }
-#: Above this many subjects a waterfall is drawn as one outline per response category.
-MAX_BARS = 300
+#: Above this many subjects a waterfall draws every k-th of its sorted bars (at most this many).
+MAX_BARS = 400
 #: The spider plot draws at most this many subjects (an even sample in subject-id order).
 MAX_SPIDER = 100
 #: The swimmer plot draws at most this many lanes (the longest times on treatment).
@@ -326,23 +329,30 @@ def _legend(ax: Any, present: Sequence[str]) -> None:
               frameon=False, fontsize=8, title_fontsize=8)
 
 
+def waterfall_step(n: int) -> int:
+    """Every how many sorted bars one is drawn: 1 up to :data:`MAX_BARS` bars, else the
+    smallest step that draws at most :data:`MAX_BARS`.
+
+    >>> waterfall_step(22), waterfall_step(401), waterfall_step(5000)
+    (1, 2, 13)
+    """
+    return max(1, math.ceil(n / MAX_BARS))
+
+
 def waterfall_svg(bars: Sequence[WaterfallBar]) -> str:
     """Best % change of the target sum per subject, largest increase first, coloured by the
     confirmed BOR, with the RECIST 1.1 lines at +20 % (PD) and -30 % (PR). Changes beyond
-    +100 % are cut at the top edge."""
+    +100 % are cut at the top edge. Above :data:`MAX_BARS` bars every k-th sorted bar is
+    drawn, k wide (:func:`waterfall_step`)."""
+    step = waterfall_step(len(bars))
+    drawn = list(range(0, len(bars), step))
     with _style("waterfall"):
         fig = MplFigure(figsize=(7.6, 4.2))
         ax = fig.add_axes((0.1, 0.1, 0.86, 0.84))
-        values = [min(b.best_change_pct, 100.0) for b in bars]
-        colours = [_colour(b.best_overall_response) for b in bars]
-        if len(bars) <= MAX_BARS:
-            ax.bar(range(len(bars)), values, color=colours, width=0.8, linewidth=0)
-        else:  # one outline per category: the same picture, a fraction of the SVG
-            for code, colour in BOR_COLOURS.items():
-                ys = [v if c == colour else 0.0 for v, c in zip(values, colours, strict=True)]
-                if any(c == colour for c in colours):
-                    ax.fill_between(range(len(bars)), ys, step="mid", color=colour,
-                                    linewidth=0, label=code)
+        ax.bar([i + (step - 1) / 2 for i in drawn],
+               [min(bars[i].best_change_pct, 100.0) for i in drawn],
+               color=[_colour(bars[i].best_overall_response) for i in drawn],
+               width=0.8 if step == 1 else float(step), linewidth=0)
         ax.axhline(20, color="#4a5560", linestyle="--", linewidth=0.8)
         ax.axhline(-30, color="#4a5560", linestyle="--", linewidth=0.8)
         ax.axhline(0, color=INK, linewidth=0.8)
@@ -485,8 +495,8 @@ def swimmer_svg(lanes: Sequence[SwimmerLane]) -> str:
                 ax.plot(x, y, marker="^", color=INK if code == "CR" else "white",
                         markeredgecolor=INK, markersize=4.5, linestyle="none")
             if lane.progression_months is not None:
-                ax.plot(lane.progression_months, y, marker="X", color="#D55E00",
-                        markeredgecolor=INK, markeredgewidth=0.4, markersize=5.5)
+                ax.plot(lane.progression_months, y, marker="X", color="white",
+                        markeredgecolor=INK, markeredgewidth=0.8, markersize=6)
             if lane.death_months is not None:
                 ax.plot(lane.death_months, y, marker="s", color=INK, markersize=4)
         ax.set_yticks(ys)
@@ -504,7 +514,8 @@ def swimmer_svg(lanes: Sequence[SwimmerLane]) -> str:
             Line2D([], [], marker="^", color="white", markeredgecolor=INK, linestyle="none",
                    label="PR"),
             Line2D([], [], marker="^", color=INK, linestyle="none", label="CR"),
-            Line2D([], [], marker="X", color="#D55E00", linestyle="none", label="Progression"),
+            Line2D([], [], marker="X", color="white", markeredgecolor=INK, linestyle="none",
+                   label="Progression"),
             Line2D([], [], marker="s", color=INK, linestyle="none", label="Death"),
             Line2D([], [], marker=r"$\rightarrow$", color=INK, linestyle="none",
                    label="Ongoing")]

@@ -20,7 +20,7 @@ __all__ = ["LISTING_ROWS", "render_html"]
 
 #: A listing longer than this is shown in part (its first rows) in the HTML and the PDF;
 #: :func:`oncotrial.reports.write_report` writes every listing whole as CSV.
-LISTING_ROWS = 200
+LISTING_ROWS = 100
 
 #: Column kinds written right-aligned (numbers).
 _NUMERIC = {"int", "n_pct", "pct", "share", "num1", "months", "ci_pct", "ci_months", "est_ci_pct",

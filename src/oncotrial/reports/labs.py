@@ -71,6 +71,8 @@ def _nan(x: float | None) -> float:
 
 
 def _grade_rows(term: str, rows: list[LabResult], baselines: list[float | None]) -> np.ndarray:
+    if not rows:  # grade_labs needs at least one value
+        return np.zeros(0, dtype=np.int64)
     grades = grade_labs(term, [r.value for r in rows], [r.unit for r in rows],
                         lln=[_nan(r.lln) for r in rows], uln=[_nan(r.uln) for r in rows],
                         baseline=[_nan(b) for b in baselines])

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from pathlib import Path
 
 from oncotrial.errors import InputError
@@ -29,9 +30,12 @@ def listing_csv(report: Report, key: str) -> str:
     return buffer.getvalue()
 
 
-def write_report(report: Report, out: Path, *, pdf: bool) -> list[Path]:
+def write_report(report: Report, out: Path, *, pdf: bool,
+                 progress: Callable[[str], None] | None = None) -> list[Path]:
     """Write ``report.html`` (and ``report.pdf`` when ``pdf``) and ``listings/<key>.csv``
-    into the folder ``out`` (made if missing); return the paths written.
+    into the folder ``out`` (made if missing); return the paths written. ``progress`` is
+    called with the name of each step as it starts ("Writing report.html", "Writing
+    report.pdf", "Writing the listings").
 
     Raises:
         InputError: ``out`` exists and is not a folder.
@@ -41,15 +45,19 @@ def write_report(report: Report, out: Path, *, pdf: bool) -> list[Path]:
         raise InputError(f"{out} is a file; the report needs a folder to write into.",
                          field="out", value=str(out),
                          hint="Give a folder name (it is made if it does not exist).")
+    step = progress or (lambda _name: None)
     (out / "listings").mkdir(parents=True, exist_ok=True)
     written = []
+    step("Writing report.html")
     html_path = out / "report.html"
     html_path.write_text(render_html(report), encoding="utf-8")
     written.append(html_path)
     if pdf:
+        step("Writing report.pdf")
         pdf_path = out / "report.pdf"
         pdf_path.write_bytes(render_pdf(report))
         written.append(pdf_path)
+    step("Writing the listings")
     for table in report.tables():
         if table.listing and table.key.startswith("listing_"):
             path = out / "listings" / f"{table.key}.csv"

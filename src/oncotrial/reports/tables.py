@@ -19,6 +19,7 @@ import statistics
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import fields
+from functools import cache
 
 from oncotrial.clinical import Quantity, age_in_years, child_pugh
 from oncotrial.ctcae import bundled_dictionary
@@ -113,6 +114,7 @@ def _pct_of(n: int, d: int) -> float | None:
     return n / d if d else None
 
 
+@cache
 def soc_of(term: str) -> str:
     """The MedDRA system organ class of a CTCAE v5.0 term, from the CTCAE dictionary
     (:func:`oncotrial.ctcae.bundled_dictionary`); :data:`UNKNOWN_SOC` for a term it lacks.
@@ -124,6 +126,7 @@ def soc_of(term: str) -> str:
     return dictionary[term].soc if term in dictionary else UNKNOWN_SOC
 
 
+@cache
 def _pt(term: str) -> str:
     dictionary = bundled_dictionary()
     return dictionary[term].term if term in dictionary else term
