@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from typing import NamedTuple
 
 from oncotrial.dosing import (
@@ -51,10 +52,10 @@ from oncotrial.records import (
     Sex,
     TherapyType,
 )
-from oncotrial.synth.labs import BloodBands, RatioBands, reference
+from oncotrial.synth.labs import Analyte, BloodBands, RatioBands, reference
 from oncotrial.synth.schedule import Schedule
 from oncotrial.synth.stream import Stream
-from oncotrial.synth.toxicity import Blood, ClinicalEvent, ClinicalSpec, Liver
+from oncotrial.synth.toxicity import RELATIONSHIPS, Blood, ClinicalEvent, ClinicalSpec, Liver
 from oncotrial.synth.tumour import TumourCourse
 
 __all__ = ["CBC_TERMS", "Course", "Fate", "SubjectRecords"]
@@ -80,6 +81,13 @@ _DEATH_CAUSES = (("hepatic failure", "Hepatic failure", 0.55),
                  ("clinical disease progression", "", 0.25),
                  ("variceal bleeding", "Upper gastrointestinal hemorrhage", 0.12),
                  ("sepsis", "Sepsis", 0.08))
+
+
+@lru_cache(maxsize=4)
+def _blood_refs(sex: Sex) -> tuple[tuple[str, Analyte, BloodBands], ...]:
+    """The blood counts' reference entries and bands for a subject of this sex."""
+    return tuple((key, reference(key, sex), BloodBands.of(reference(key, sex)))
+                 for key in CBC_TERMS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -370,12 +378,9 @@ class Course:
         return rec
 
     def _labs(self, on: date, cbc: dict[str, int]) -> list[LabResult]:
-        counts = []
-        for key in ("anc", "wbc", "platelets", "hemoglobin"):
-            ref = reference(key, self.sex)
-            value = BloodBands.of(ref).draw(cbc[key], self.stream.u())
-            counts.append(LabResult(self.subject_id, key, value, ref.unit, ref.lln, ref.uln,
-                                    on))
+        u, sid = self.stream.u, self.subject_id
+        counts = [LabResult(sid, key, bands.draw(cbc[key], u()), ref.unit, ref.lln, ref.uln, on)
+                  for key, ref, bands in _blood_refs(self.sex)]
         self.out.labs += counts
         return counts
 
@@ -396,10 +401,8 @@ class Course:
                 value = round(value, ref.decimals)
                 self.labs0[key] = value
             elif grades[key] == 0:
-                lo, hi = bands.bands[0]
-                ratio = min(hi - 0.06, max(lo + 0.06, base / anchor * self.stream.lognormal(
-                    1.0, 0.1)))
-                value = anchor * ratio
+                value = bands.near(base / anchor * self.stream.lognormal(1.0, 0.1),
+                                   reference=anchor)
             else:
                 value = bands.value(grades[key], self.stream.u(), reference=anchor)
             self.out.labs.append(LabResult(self.subject_id, key, round(value, ref.decimals),
@@ -613,7 +616,10 @@ class Course:
                                  time(self.stream.integer(8, 17), self.stream.integer(0, 59)))
         late = self.stream.chance(0.05)
         hours = self.stream.uniform(26, 60) if late else self.stream.uniform(1, 20)
-        return aware, aware + timedelta(hours=hours)
+        reported = aware + timedelta(hours=hours)
+        if aware.date() > self.cutoff:
+            return None, None  # not yet known at the cut-off
+        return aware, reported if reported.date() <= self.cutoff else None
 
     def _write_adverse_events(self, last_dose: int) -> None:
         """The AE records: blood-count and liver-test episodes from the labs, the clinical
@@ -693,7 +699,7 @@ class Course:
 
     def _relationship(self, *, related: bool) -> Relationship:
         weights = (0.0, 0.05, 0.3, 0.5, 0.15) if related else (0.1, 0.3, 0.45, 0.15, 0.0)
-        return self.stream.pick(tuple(Relationship), weights)
+        return self.stream.pick(RELATIONSHIPS, weights)
 
     def _action(self, term: str, onset: int, resolved: int | None, last_dose: int,
                 ) -> ActionTaken:

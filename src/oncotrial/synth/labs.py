@@ -151,6 +151,19 @@ class RatioBands:
         """The bands of a CTCAE term graded against the ULN or an abnormal baseline."""
         return _ratio_bands(term, abnormal_baseline)
 
+    def near(self, ratio: float, *, reference: float) -> float:
+        """A grade 0 value at ``ratio`` times the reference, kept inside grade 0's band.
+
+        Bilirubin against an abnormal baseline of 40 umol/L: grade 1 starts above the
+        baseline, so a grade 0 value stays below it:
+
+        >>> round(RatioBands.of("Blood bilirubin increased", abnormal_baseline=True).near(
+        ...     1.3, reference=40), 1)
+        37.6
+        """
+        lo, hi = self.bands[0]
+        return reference * min(hi - _MARGIN, max(lo + _MARGIN, ratio))
+
     def value(self, grade: int, u: float, *, reference: float) -> float:
         """The unrounded value at quantile ``u`` (0-1) of the grade's band, on a log scale."""
         lo, hi = self.bands[grade]

@@ -21,7 +21,7 @@ from oncotrial.records import Relationship
 from oncotrial.synth.params import SynthParams
 from oncotrial.synth.stream import Stream
 
-__all__ = ["BLOOD", "CLINICAL", "Blood", "ClinicalEvent", "ClinicalSpec", "Liver",
+__all__ = ["BLOOD", "CLINICAL", "RELATIONSHIPS", "Blood", "ClinicalEvent", "ClinicalSpec", "Liver",
            "exposure_share"]
 
 #: The blood counts: analyte key, parameter stem, share of grade 4 among grade >= 3 events
@@ -29,6 +29,9 @@ __all__ = ["BLOOD", "CLINICAL", "Blood", "ClinicalEvent", "ClinicalSpec", "Liver
 BLOOD: tuple[tuple[str, str, float], ...] = (
     ("anc", "neutropenia", 0.20), ("wbc", "leukopenia", 0.10),
     ("platelets", "thrombocytopenia", 0.25), ("hemoglobin", "anaemia", 0.0))
+
+#: The attribution scale in order (unrelated ... definite), for weighted draws.
+RELATIONSHIPS: tuple[Relationship, ...] = tuple(Relationship)
 
 #: Share of subjects whose count is grade 2 at baseline already (measured on the screening
 #: model: cirrhosis lowers platelets and haemoglobin), who can have no grade 1-2 event: the
@@ -279,5 +282,5 @@ class ClinicalEvent:
                 changes.append((day, 2))
                 day += stream.integer(5, 20)
         weights = (0.0, 0.1, 0.35, 0.45, 0.1) if spec.related else (0.45, 0.4, 0.15, 0, 0)
-        relationship = stream.pick(tuple(Relationship), weights)
+        relationship = stream.pick(RELATIONSHIPS, weights)
         return cls(spec, tuple(changes), day, relationship)
