@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import sqlite3
 from pathlib import Path
@@ -16,8 +17,9 @@ from oncotrial.store.migrate import head_revision
 
 def test_run_sets_up_accounts_and_the_demo_trial_then_finds_them_again(tmp_path: Path) -> None:
     """A fresh database gets its schema and views, an administrator and one account per role
-    with one-time passwords printed once, and the example patients; a second run keeps them
-    and prints no password."""
+    with one-time passwords printed once, and the demo trial (the synthetic cohort of the
+    protocol's 22 patients, dated up to today); a second run keeps them and prints no
+    password."""
     file = tmp_path / "var" / "trial.db"
     env = {"COLUMNS": "200", "ONCOTRIAL_DATABASE_URL": f"sqlite:///{file}"}
     first = CliRunner().invoke(build_app(), ["run", "--no-serve"], env=env)
@@ -26,7 +28,11 @@ def test_run_sets_up_accounts_and_the_demo_trial_then_finds_them_again(tmp_path:
     assert "hash chain intact" in first.output
     passwords = dict(re.findall(r"│ (\w+)\s+│ \w+\s+│ (\S+)\s+│", first.output))
     assert set(passwords) == set(DEMO_ACCOUNTS)
-    assert "12 example patients screened, enrolled and followed" in first.output
+    found = re.search(r"Demo trial: (\d+) patients screened \((\d+) not enrolled\), 22 "
+                      r"enrolled and followed through the forms", first.output)
+    assert found, first.output
+    screened, failed = int(found.group(1)), int(found.group(2))
+    assert screened == 22 + failed and failed >= 1
 
     db = Database.from_url(f"sqlite:///{file}")
     login = authenticate(db, "coordinator", passwords["coordinator"])
@@ -36,8 +42,13 @@ def test_run_sets_up_accounts_and_the_demo_trial_then_finds_them_again(tmp_path:
         names = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
         enrolled = connection.execute(
             "SELECT count(*) FROM subject WHERE subject_id LIKE 'HCH-%'").fetchone()[0]
+        screen_failed = connection.execute(
+            "SELECT count(*) FROM subject WHERE status = 'screen_failed'").fetchone()[0]
+        last_enrolled = connection.execute("SELECT max(enrolled_on) FROM subject").fetchone()[0]
     assert {"subject", "item_value", "audit_log", "v_haematology", "vp_haematology"} <= names
-    assert enrolled == 12
+    assert enrolled == 22
+    assert screen_failed == failed
+    assert str(last_enrolled) <= dt.date.today().isoformat()  # the demo is dated up to today
 
     second = CliRunner().invoke(build_app(), ["run", "--no-serve"], env=env)
     assert second.exit_code == 0, second.output

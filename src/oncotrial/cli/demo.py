@@ -11,9 +11,9 @@ real or earlier data.
 
 from __future__ import annotations
 
-import importlib
+import datetime as dt
 import time
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -22,6 +22,7 @@ from sqlalchemy import func, select
 
 from oncotrial.cli.db import database_engine, prepare_database
 from oncotrial.cli.run import _accounts, site_code
+from oncotrial.context import TrialContext
 from oncotrial.errors import InputError
 from oncotrial.services import Database, load_study
 from oncotrial.services.access import Actor
@@ -29,13 +30,51 @@ from oncotrial.services.lookup import forms_of
 from oncotrial.services.trial import load_trial
 from oncotrial.settings import load_settings
 from oncotrial.store.models import AppUser, Subject
+from oncotrial.study import StudyData
+from oncotrial.synth import SynthParams, generate_study
 
-__all__ = ["demo", "register"]
+__all__ = ["demo", "demo_params", "load_demo_cohort", "register"]
 
 
-def _synth() -> Any:
-    """:mod:`oncotrial.synth` (its ``SynthParams`` and ``generate_study``)."""
-    return importlib.import_module("oncotrial.synth")
+def demo_params(subjects: int, today: dt.date) -> SynthParams:
+    """The demo cohort's parameters: the defaults (``docs/synth.md``), with enrolment starting
+    20 months before ``today`` and the data cut off at ``today``, so that the demo trial is
+    current whenever it is made (the same seed gives the same patients, moved in time).
+
+    >>> p = demo_params(22, dt.date(2026, 12, 2))
+    >>> p.n_enrolled, p.start_on, p.cutoff
+    (22, datetime.date(2025, 4, 6), datetime.date(2026, 12, 2))
+    """
+    return SynthParams(n_enrolled=subjects, start_on=today - dt.timedelta(days=605),
+                       cutoff=today)
+
+
+def load_demo_cohort(db: Database, ctx: TrialContext, console: Console,
+                     actors: dict[str, Actor], *, subjects: int, seed: int, today: dt.date
+                     ) -> tuple[StudyData, dict[str, str], float]:
+    """Generate the demo cohort and enter it through the services as the demo coordinator
+    and investigator, with a progress bar; return the study, subject id -> the study's id,
+    and the seconds it took. ``oncotrial run`` uses it for ``make run``."""
+    started = time.perf_counter()
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=console) as bar:
+        making = bar.add_task("Generating the synthetic cohort", total=subjects)
+
+        def generated(done: int, total: int) -> None:
+            bar.update(making, completed=done, total=total)
+
+        study = generate_study(demo_params(subjects, today), seed, ctx=ctx, progress=generated)
+        bar.update(making, completed=bar.tasks[making].total)
+        loading = bar.add_task("Entering it through the services", total=None)
+
+        def loaded(done: int, total: int) -> None:
+            bar.update(loading, completed=done, total=total)
+
+        names = load_study(db, ctx, study, nurse=actors["coordinator"],
+                           investigator=actors["investigator"],
+                           administrator=actors.get("admin"), progress=loaded, today=today,
+                           site=site_code(ctx.protocol.sites[0].name))
+    return study, names, time.perf_counter() - started
 
 
 def _actors(db: Database) -> dict[str, Actor]:
@@ -81,28 +120,8 @@ def demo(
             raise typer.Exit(1)
         _accounts(db, ctx.protocol, console)
         actors = _actors(db)
-        synth = _synth()
-        params = synth.SynthParams(n_enrolled=subjects)
-        started = time.perf_counter()
-        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                      TimeElapsedColumn(), console=console) as bar:
-            making = bar.add_task("Generating the synthetic cohort", total=subjects)
-
-            def generated(done: int, total: int) -> None:
-                bar.update(making, completed=done, total=total)
-
-            study = synth.generate_study(params, seed, ctx=ctx, progress=generated)
-            bar.update(making, completed=bar.tasks[making].total)
-            loading = bar.add_task("Entering it through the services", total=None)
-
-            def loaded(done: int, total: int) -> None:
-                bar.update(loading, completed=done, total=total)
-
-            names = load_study(db, ctx, study, nurse=actors["coordinator"],
-                               investigator=actors["investigator"],
-                               administrator=actors.get("admin"), progress=loaded,
-                               site=site_code(ctx.protocol.sites[0].name))
-        seconds = time.perf_counter() - started
+        study, names, seconds = load_demo_cohort(db, ctx, console, actors, subjects=subjects,
+                                                 seed=seed, today=dt.date.today())
     finally:
         db.dispose()
     failed = len(study.screening) - len(names)

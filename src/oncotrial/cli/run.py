@@ -6,8 +6,9 @@
    its per-form views, and check the audit trail's hash chain.
 3. On a database without accounts: the protocol's site, an administrator and one account per
    role, each with a one-time password printed once (changed at the first log-in).
-4. On a database without subjects: the demo trial, the bundled example patients entered
-   through the services (``oncotrial.services.demo``).
+4. On a database without subjects: the demo trial, a synthetic cohort of 22 enrolled patients
+   and their screen failures (:mod:`oncotrial.synth`, seed 1, dated up to today) entered
+   through the services as ``oncotrial demo`` enters it.
 5. Serve the web application at http://127.0.0.1:8000 (``--no-serve`` stops before).
 """
 
@@ -28,13 +29,15 @@ from oncotrial.cli.db import database_engine, prepare_database
 from oncotrial.forms import forms_path_for, load_bundled_forms, load_forms
 from oncotrial.protocol import Protocol, load_bundled_protocol, load_protocol
 from oncotrial.services import Database, add_site, authenticate, create_user
-from oncotrial.services.demo import load_example_trial
 from oncotrial.services.trial import load_trial
 from oncotrial.settings import load_settings
 from oncotrial.store.audit import verify
 from oncotrial.store.models import AppUser, Subject
 
-__all__ = ["DEMO_ACCOUNTS", "register", "run", "site_code"]
+__all__ = ["DEMO_ACCOUNTS", "DEMO_SEED", "DEMO_SUBJECTS", "register", "run", "site_code"]
+
+#: The demo trial of ``make run``: the protocol's 22 patients, synthetic cohort seed 1.
+DEMO_SUBJECTS, DEMO_SEED = 22, 1
 
 #: The accounts ``make run`` makes on an empty database: user name -> (full name, role).
 DEMO_ACCOUNTS: dict[str, tuple[str, str]] = {
@@ -101,20 +104,16 @@ def _demo(db: Database, protocol_file: Path | None, console: Console) -> None:
         console.print("Demo trial: not loaded (the demo accounts are not in this database).")
         return
     ctx = load_trial(protocol_file)
-    # The demo acts as the demo coordinator and investigator (their own one-time passwords
-    # were printed and are not kept): load as the system, attributed in the audit trail.
-    from oncotrial.services.access import Actor
+    # oncotrial demo imports this module (accounts, site code): imported here, not above.
+    from oncotrial.cli.demo import _actors, load_demo_cohort
 
-    with db.sessions() as session:
-        ids = {u.username: u for u in session.scalars(select(AppUser))}
-    nurse = Actor(ids["coordinator"].id, "coordinator", ids["coordinator"].full_name)
-    investigator = Actor(ids["investigator"].id, "investigator",
-                         ids["investigator"].full_name)
-    with console.status("Loading the demo trial (the bundled example patients)..."):
-        names = load_example_trial(db, ctx, nurse=nurse, investigator=investigator,
-                                   today=dt.date.today())
-    console.print(f"Demo trial: {len(names)} example patients screened, enrolled and followed "
-                  "through the forms.")
+    study, names, seconds = load_demo_cohort(db, ctx, console, _actors(db),
+                                             subjects=DEMO_SUBJECTS, seed=DEMO_SEED,
+                                             today=dt.date.today())
+    console.print(f"Demo trial: {len(study.screening)} patients screened "
+                  f"({len(study.screening) - len(names)} not enrolled), {len(names)} enrolled "
+                  f"and followed through the forms (synthetic cohort, seed {DEMO_SEED}, "
+                  f"{seconds:.0f} s).")
 
 
 def run(
