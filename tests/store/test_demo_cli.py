@@ -4,48 +4,21 @@ synthetic cohort entered through the services; a database with subjects is refus
 from __future__ import annotations
 
 import re
-import types
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import func, select
-from studykit import hand_made, only_subjects
 from typer.testing import CliRunner
 
 from oncotrial.cli import build_app
-from oncotrial.cli import demo as demo_cli
 from oncotrial.services import Database
 from oncotrial.store.models import AppUser, Subject
-from oncotrial.study import StudyData
-
-
-def _synth_or_stand_in(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The real generator once oncotrial.synth has it; until then the hand-made study of
-    tests/support/studykit.py, cut to the requested number of enrolled subjects."""
-    real = demo_cli._synth()
-    if hasattr(real, "generate_study"):
-        return
-
-    def generate_study(params: Any, seed: int, *, ctx: Any = None,
-                       progress: Any = None) -> StudyData:
-        study = hand_made()
-        keep = {s.subject_id for s in study.dataset.subjects[:params.n_enrolled]}
-        if progress:
-            progress(params.n_enrolled, params.n_enrolled)
-        return only_subjects(study, keep)
-
-    fake = types.SimpleNamespace(
-        SynthParams=lambda n_enrolled: types.SimpleNamespace(n_enrolled=n_enrolled),
-        generate_study=generate_study)
-    monkeypatch.setattr(demo_cli, "_synth", lambda: fake)
 
 
 def test_demo_fills_an_empty_database_and_refuses_a_second_time(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Three enrolled subjects and their screen failures, the demo accounts, a progress bar;
     run again, the command refuses with exit code 1 and says why."""
-    _synth_or_stand_in(monkeypatch)
     url = f"sqlite:///{tmp_path / 'demo.db'}"
     monkeypatch.setenv("ONCOTRIAL_DATABASE_URL", url)
     runner = CliRunner()
