@@ -24,6 +24,7 @@ from oncotrial.endpoints import Dataset
 from oncotrial.protocol import load_bundled_protocol
 from oncotrial.records import (
     AdverseEvent,
+    ConcomitantMedication,
     Contact,
     Death,
     Discontinuation,
@@ -115,7 +116,7 @@ def generate_study(
     rng = np.random.default_rng(seed)
     cohort = _draw_cohort(rng, params, schedule, model)
     stream = Stream(rng)
-    return _Builder(params, context, schedule, stream, cohort, progress).build()
+    return _Builder(params, context, schedule, stream, cohort, progress, seed).build()
 
 
 def _draw_cohort(rng: np.random.Generator, params: SynthParams, schedule: Schedule,
@@ -146,8 +147,8 @@ class _Builder:
 
     def __init__(self, params: SynthParams, ctx: TrialContext, schedule: Schedule,
                  stream: Stream, cohort: _Cohort,
-                 progress: Callable[[int, int], None] | None) -> None:
-        self.params, self.ctx, self.schedule = params, ctx, schedule
+                 progress: Callable[[int, int], None] | None, seed: int) -> None:
+        self.params, self.ctx, self.schedule, self.seed = params, ctx, schedule, seed
         self.stream, self.cohort, self.progress = stream, cohort, progress
         n = params.n_enrolled
         self.width = max(3, len(str(n)))
@@ -163,6 +164,7 @@ class _Builder:
         self.labs: list[LabResult] = []
         self.lesions: list[LesionMeasurement] = []
         self.events: list[AdverseEvent] = []
+        self.conmeds: list[ConcomitantMedication] = []
         self.planned_end = self._planned_ends()
         self.scale = self._exposure_scales()
 
@@ -215,8 +217,8 @@ class _Builder:
                           tuple(self.stops))
         return StudyData(dataset, tuple(self.screening), tuple(self.baseline),
                          tuple(self.labs), tuple(self.lesions), tuple(self.events),
-                         source=f"synthetic cohort, oncotrial.synth, seed-determined "
-                                f"({self.params.n_enrolled} enrolled)")
+                         tuple(self.conmeds), source=f"synthetic cohort (oncotrial.synth, seed "
+                                                     f"{self.seed}, {len(self.subjects)} enrolled)")
 
     def _patient(self, number: str, day: date) -> tuple[Patient, dict[str, object]]:
         patient = draw_patient(self.stream, self.params, self.schedule, number=number,
@@ -238,6 +240,7 @@ class _Builder:
         self.baseline.append(Baseline(sid, patient.aetiology, patient.macrovascular_invasion,
                                       patient.extrahepatic_spread))
         self.labs += [replace(r, subject_id=sid) for r in record.lab_results()]
+        self.conmeds += self._conmeds(sid, record)
         course = self._course(i, sid, patient)
         out = course.run()
         self.assessments += course.tumour.assessments
@@ -249,6 +252,27 @@ class _Builder:
         self.contacts += out.contacts
         self.therapies += out.new_therapies
         self.stops += out.discontinuations
+
+    def _conmeds(self, sid: str, record: ScreeningRecord) -> list[ConcomitantMedication]:
+        """Medications of the liver disease taken through the study (none is a CYP3A
+        modulator): the nucleos(t)ide analogue of an HBV patient (PN-24), diuretics for
+        ascites, a beta-blocker for varices."""
+        s, out = self.stream, []
+        start = record.hepatitis.anti_hbv_therapy_start
+        if isinstance(start, date):
+            name = s.pick(("entecavir", "tenofovir alafenamide", "tenofovir disoproxil"),
+                          (0.6, 0.25, 0.15))
+            out.append(ConcomitantMedication(sid, name, start, indication="chronic hepatitis B"))
+        day = record.informed_consent_date
+        if record.liver.ascites == "mild" and isinstance(day, date):
+            out += [ConcomitantMedication(sid, drug, day - timedelta(days=s.integer(20, 300)),
+                                          indication="ascites")
+                    for drug in ("spironolactone", "furosemide")]
+        if s.chance(0.3) and isinstance(day, date):
+            out.append(ConcomitantMedication(sid, "propranolol",
+                                             day - timedelta(days=s.integer(60, 900)),
+                                             indication="oesophageal varices"))
+        return out
 
     def _course(self, i: int, sid: str, patient: Patient) -> Course:
         s, params = self.stream, self.params
