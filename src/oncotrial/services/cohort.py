@@ -101,7 +101,7 @@ STAND_INS: dict[str, dict[str, str]] = {
     "hepatitis": {"collected_on": "record:lab_date"},
     "ecg": {"interpretation": "normal"},
     "echocardiogram": {"method": "echo"},
-    "hcc_history": {"diagnosis_date": "record:informed_consent_date"},
+    "hcc_history": {"diagnosis_date": "record:informed_consent_date"},  # or the first therapy
 }
 
 
@@ -121,8 +121,6 @@ def _answer(item: ItemDef, value: Any) -> Any:
         return {k: value[k] for k in ("value", "unit", "lln", "uln") if value.get(k) is not None}
     if item.type == "boolean" and isinstance(value, dict) and "answer" in value:
         return canonical_text(value["answer"])  # an attestation with its author and date
-    if isinstance(value, dict) and "value" in value and item.type == "lab":
-        return value
     return canonical_text(value)
 
 
@@ -163,6 +161,9 @@ def screening_answers(forms: FormSet, record: ScreeningRecord,
         out[form.id] = answers
     if "hcc_history" in out:
         out["hcc_history"].update(_baseline_answers(record, baseline))
+        starts = [t.start_date for t in record.prior_therapies or () if t.start_date]
+        if starts:  # diagnosed no later than the first treatment
+            out["hcc_history"]["diagnosis_date"] = min(starts).isoformat()
     if "pregnancy" in out:
         potential = record.reproductive.reproductive_potential
         out["pregnancy"].setdefault("woman_of_childbearing_potential",
