@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from oncotrial.cli import build_app
-from oncotrial.study import parse_study
+from oncotrial.study import dump_study, parse_study
 from oncotrial.synth import SynthParams, generate_study
 
 runner = CliRunner()
@@ -31,6 +31,7 @@ def test_synth_writes_the_study_in_the_exchange_format(tmp_path: Path, fmt: str)
     assert "screening.json" in files and f"subjects.{fmt}" in files
     assert all(name.endswith((f".{fmt}", "screening.json")) for name in files)
     expected = generate_study(SynthParams(n_enrolled=12), 4)
+    assert files == dump_study(expected, fmt=fmt)  # written in parts, the same files
     read = parse_study(files)
     assert dataclasses.replace(read, source="") == dataclasses.replace(expected, source="")
 

@@ -23,9 +23,9 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from oncotrial.endpoints import DOMAINS
+from oncotrial.endpoints import DOMAINS, Dataset
 from oncotrial.errors import InputError
-from oncotrial.study import STUDY_DOMAINS, dump_study, files_digest
+from oncotrial.study import STUDY_DOMAINS, StudyData, dump_study, files_digest
 from oncotrial.study.exchange import SCREENING_FILE
 from oncotrial.synth import SynthParams, generate_study
 
@@ -38,6 +38,18 @@ def _exchange_names() -> frozenset[str]:
     """Every file name the exchange format uses, in either format."""
     return frozenset({f"{d.name}.{fmt}" for d in (*DOMAINS, *STUDY_DOMAINS)
                       for fmt in _FORMATS} | {SCREENING_FILE})
+
+
+def _parts(study: StudyData) -> list[StudyData]:
+    """The study in parts of one or a few domains each, so that only one part's text is in
+    memory at a time (a large cohort's files take gigabytes); together ``dump_study`` writes
+    them to the same files as the whole study."""
+    only = Dataset(study.dataset.subjects)
+    return [StudyData(study.dataset), StudyData(only, baseline=study.baseline),
+            StudyData(only, labs=study.labs), StudyData(only, lesions=study.lesions),
+            StudyData(only, adverse_events=study.adverse_events),
+            StudyData(only, conmeds=study.conmeds),
+            StudyData(only, screening=study.screening)]
 
 
 def _prepare(out: Path, overwrite: bool) -> None:
@@ -93,18 +105,24 @@ def synth(
             bar.update(task, completed=done, total=total)
 
         study = generate_study(params, seed, progress=step)
-        writing = bar.add_task("Writing files", total=None)
-        files = dump_study(study, fmt=fmt)
-        bar.update(writing, total=len(files))
-        for name, text in files.items():
-            (out / name).write_text(text, encoding="utf-8")
+        ds = study.dataset
+        summary = (f"Synthetic cohort (seed {seed}): {len(study.screening)} patients screened, "
+                   f"{len(ds.subjects)} enrolled; {len(study.labs)} lab results, "
+                   f"{len(ds.assessments)} tumour assessments, {len(study.adverse_events)} "
+                   f"adverse events, {len(ds.deaths)} deaths.")
+        parts = _parts(study)
+        del study, ds
+        writing = bar.add_task("Writing files", total=len(parts))
+        names: set[str] = set()
+        while parts:
+            for name, text in dump_study(parts.pop(0), fmt=fmt).items():
+                if name not in names:
+                    (out / name).write_text(text, encoding="utf-8")
+                    names.add(name)
             bar.advance(writing)
     seconds = time.perf_counter() - started
-    ds = study.dataset
-    typer.echo(f"Synthetic cohort (seed {seed}): {len(study.screening)} patients screened, "
-               f"{len(ds.subjects)} enrolled; {len(study.labs)} lab results, "
-               f"{len(ds.assessments)} tumour assessments, {len(study.adverse_events)} "
-               f"adverse events, {len(ds.deaths)} deaths.")
+    files = {name: (out / name).read_text(encoding="utf-8") for name in sorted(names)}
+    typer.echo(summary)
     typer.echo(f"Wrote {len(files)} files to {out} in {seconds:.1f} s "
                f"({files_digest(files)}).")
 
