@@ -18,7 +18,6 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from oncotrial.context import TrialContext
 from oncotrial.errors import InputError
-from oncotrial.reports import REPORT_STEPS, build_report, write_report
 from oncotrial.study import StudyData, parse_study
 
 __all__ = ["latest_date", "read_study_folder", "register", "report"]
@@ -140,6 +139,9 @@ def report(
     the data source (the database and its audit trail head, or the exchange-format digest).
     See docs/reports.md.
     """
+    # Imported here, not with the command line: matplotlib is needed by this command only.
+    from oncotrial.reports import REPORT_STEPS, build_report, write_report
+
     console = Console(stderr=True, highlight=False)
     steps = [READ_STEP, *REPORT_STEPS, WRITE_STEPS[0], *(WRITE_STEPS[1:2] if pdf else ()),
              WRITE_STEPS[2]]

@@ -7,8 +7,9 @@ analyte (potassium: Hypokalemia and Hyperkalemia). Baseline is the subject's las
 before the first-dose day; post-baseline values are those after the first dose up to the end
 of the treatment-emergent window (the cut-off while on treatment; the TEAE window after the
 last dose, and the day before a new anticancer therapy), the same window as the adverse-event
-tables. Terms graded against the baseline (ALT, AST, creatinine when the baseline is abnormal)
-receive the subject's baseline value.
+tables. Post-baseline values are graded with the subject's baseline value, which the terms
+CTCAE v5.0 grades against the baseline use (ALT, AST, ALP, GGT, bilirubin when the baseline is
+abnormal; creatinine, fibrinogen, INR).
 """
 
 from __future__ import annotations

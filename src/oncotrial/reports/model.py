@@ -75,8 +75,8 @@ class Table:
     """A numbered table or listing: ``key`` is its stable name (tests and golden files use
     it), ``number`` its CSR number, ``population`` the analysis set and its N.
 
-    ``total_rows`` is the number of rows the data hold: a listing may be shown in part when
-    it is long (:func:`oncotrial.reports.render_html` says so under it)."""
+    ``rows`` holds every row; a ``listing`` may be shown in part when it is long
+    (:func:`oncotrial.reports.render_html` says so under it) and is written whole as CSV."""
 
     key: str
     number: str
