@@ -52,7 +52,7 @@ class _TableView:
 
 def column_widths(head: tuple[str, ...], rows: list[tuple[str, ...]]) -> tuple[float, ...]:
     """Each column's share of the table width, in %, from the length of its longest text
-    (at least 5 characters, at most 48: longer text wraps), the heading counting by its
+    (at least 5 characters, at most 40: longer text wraps), the heading counting by its
     longest word. The page lays tables out with these fixed widths, so a table looks the
     same in every browser and the PDF needs no measuring pass.
 
@@ -64,7 +64,7 @@ def column_widths(head: tuple[str, ...], rows: list[tuple[str, ...]]) -> tuple[f
         longest = max((len(word) for word in label.split()), default=0)
         for row in rows:
             longest = max(longest, len(row[i]))
-        lengths.append(min(max(longest, 5), 48))
+        lengths.append(min(max(longest, 5), 40))
     total = sum(lengths)
     return tuple(round(100 * n / total, 1) for n in lengths)
 

@@ -494,13 +494,15 @@ def response_rates_table(inp: ReportInputs) -> Table:
     analysis = inp.analysis
     rules = inp.ctx.endpoint_rules
     rows = []
-    for rate in analysis.rates:
-        est = rate.estimate
-        rows.append(Row((rate.endpoint, rate.population, (rate.x, rate.n),
-                         est.estimate if est else None,
-                         (est.lower, est.upper) if est else None,
-                         _METHODS.get(est.method.value, est.method.value) if est else "")))
     for population, flag in (("response-evaluable", "response_evaluable"), ("FAS", "fas")):
+        for rate in analysis.rates:
+            if rate.population != population:
+                continue
+            est = rate.estimate
+            rows.append(Row((rate.endpoint, rate.population, (rate.x, rate.n),
+                             est.estimate if est else None,
+                             (est.lower, est.upper) if est else None,
+                             _METHODS.get(est.method.value, est.method.value) if est else "")))
         out = [s.response for s in analysis.subjects
                if getattr(s.sets, flag) and s.response is not None]
         x = sum(o.bor_unconfirmed.response in (Response.CR, Response.PR, Response.SD)
@@ -625,10 +627,12 @@ def response_duration_table(inp: ReportInputs) -> Table:
     dor, ttr = a.duration_of_response, a.time_to_response
     level = f"{100 * inp.ctx.endpoint_rules.conf_level:g} % CI"
     g = "group"
+    median: Cell = None  # no responder: no median to estimate
+    if dor.n:
+        median = (dor.median_months, dor.median_lower_months, dor.median_upper_months)
     rows = [Row(("Duration of response", "Responders", dor.n), kinds=(g, "text", "int")),
             Row(("Duration of response", "Events", dor.events), kinds=(g, "text", "int")),
-            Row(("Duration of response", f"Median, months ({level})",
-                 (dor.median_months, dor.median_lower_months, dor.median_upper_months)),
+            Row(("Duration of response", f"Median, months ({level})", median),
                 kinds=(g, "text", "est_ci_months")),
             Row(("Time to response", "Responders", ttr.n), kinds=(g, "text", "int")),
             Row(("Time to response", "Median (range), months",
