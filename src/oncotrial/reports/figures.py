@@ -71,7 +71,7 @@ MAX_BARS = 400
 #: The spider plot draws at most this many subjects (an even sample in subject-id order).
 MAX_SPIDER = 100
 #: The swimmer plot draws at most this many lanes (the longest times on treatment).
-MAX_LANES = 60
+MAX_LANES = 40
 
 INK, GRID, BAND = "#1f2933", "#c9d1d9", "#9cc2ea"
 LINE = "#0b5cad"
