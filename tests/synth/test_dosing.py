@@ -114,6 +114,7 @@ class Replay:
     stops: list[Discontinuation]
     problems: list[str] = field(default_factory=list)
     visits: int = 0
+    flagged: bool = False  # the engine flagged the current or last hold for a reduction
 
     def run(self) -> Replay:
         if not self.rows:
@@ -138,6 +139,8 @@ class Replay:
             self.visits += 1
             if rec.action is Action.HOLD:
                 held.add(day)
+            if Flag.CONSIDER_DOSE_REDUCTION in rec.flags:
+                self.flagged = True
             state = self._compare(day, cycle_day, rec)
             if rec.action is Action.DISCONTINUE:
                 break
@@ -168,11 +171,16 @@ class Replay:
         if rec.dose_mg is None:
             self.problems.append(f"{day}: the engine gives no dose ({rec.code})")
             return rec.state
-        if cycle_day > self.rules.days_on or actual is None or actual == rec.dose_mg:
-            return rec.state  # a day off, treatment over, or as recommended
+        if cycle_day > self.rules.days_on or actual is None:
+            return rec.state  # a day off (a flagged resume shows at the next dose), or over
+        if actual == rec.dose_mg:
+            self.flagged = False
+            return rec.state
         lower = self.rules.next_lower_dose_mg(rec.state.level_mg)
-        if rec.action is Action.RESUME_SAME_DOSE and Flag.CONSIDER_DOSE_REDUCTION in \
-                rec.flags and lower is not None and actual == lower:
+        if self.flagged and lower is not None and actual == lower:
+            # The investigator reduced after a hold the engine flagged (prolonged recovery or
+            # a recurrent Day-1 hold, IBRANCE USPI 2019 Table 2): a judgement the rows show.
+            self.flagged = False
             return replace(rec.state, level_mg=lower, dose_mg=lower,
                            reductions=rec.state.reductions + 1)
         self.problems.append(f"{day}: the engine gives {rec.dose_mg} mg ({rec.code}), the "
@@ -254,3 +262,22 @@ def test_adverse_event_actions_match_the_dosing(cohort: StudyData) -> None:
             assert held or stopped, ae
         elif ae.action_taken is ActionTaken.NOT_APPLICABLE:
             assert ae.onset_on >= max(r.end_on for r in mine)
+
+
+def test_dose_reduction_moves_the_share_of_subjects_reduced(ctx: TrialContext) -> None:
+    """dose_reduction scales the grade 4 share of cytopenias and the investigator's
+    reductions after flagged holds; the other reductions (grade 3 related events, febrile
+    neutropenia) stay, so the share moves less than the parameter."""
+    from oncotrial.synth import SynthParams, generate_study
+
+    def reduced(share: float) -> float:
+        study = generate_study(SynthParams(n_enrolled=500, dose_reduction=share), 8, ctx=ctx)
+        count = 0
+        for rows in by_subject(study.dataset.dosing).values():
+            doses = [r.daily_dose_mg for r in sorted(rows, key=lambda r: r.start_on)
+                     if r.daily_dose_mg > 0]
+            count += doses[-1] < doses[0]
+        return count / 500
+
+    low, high = reduced(0.1), reduced(0.5)
+    assert low + 0.06 < high

@@ -169,6 +169,7 @@ class Course:
     _liver_grade: dict[str, int] = field(default_factory=dict)
     _liver_rel: dict[str, Relationship] = field(default_factory=dict)
     _hold_terms: tuple[str, ...] = ()
+    _hold_flagged: bool = False
     _fn_event: ClinicalEvent | None = None
     _stop_day: int = 0
     _stop_reason: DiscontinuationReason | None = None
@@ -326,7 +327,10 @@ class Course:
         if rec is None:
             return state.prescribed_mg if isinstance(state, DosingState) else state
         dose = rec.dose_mg if rec.dose_mg is not None else rec.state.prescribed_mg
-        if (rec.action is Action.RESUME_SAME_DOSE and Flag.CONSIDER_DOSE_REDUCTION in rec.flags
+        flagged = self._hold_flagged or Flag.CONSIDER_DOSE_REDUCTION in rec.flags
+        if rec.action is not Action.HOLD:
+            self._hold_flagged = False
+        if (rec.action is Action.RESUME_SAME_DOSE and flagged
                 and self.stream.chance(self.reduce_on_flag)):
             lower = self.rules.next_lower_dose_mg(rec.state.level_mg)
             if lower is not None:
@@ -368,6 +372,8 @@ class Course:
                         toxicities=self._toxicity_records(day, toxicities),
                         resolved=self._resolved(day))
         self._state = rec.state
+        if rec.action is Action.HOLD and Flag.CONSIDER_DOSE_REDUCTION in rec.flags:
+            self._hold_flagged = True  # a prolonged or recurrent hold (IBRANCE USPI Table 2)
         if rec.action is Action.HOLD:
             terms = tuple(CBC_TERMS[k] for k, g in cbc.items() if g >= 3) + tuple(
                 t for t, g in toxicities.items() if g >= 3)

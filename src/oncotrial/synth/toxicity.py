@@ -38,7 +38,7 @@ RELATIONSHIPS: tuple[Relationship, ...] = tuple(Relationship)
 #: grade 1-2 rate of the others is raised so that the cohort's any-grade rate is the parameter.
 _BASELINE_G2 = {"anc": 0.04, "wbc": 0.03, "platelets": 0.12, "hemoglobin": 0.13}
 #: Recovery between a nadir and the next Day 1 (7 days off): grades gained, with weights.
-_DAY1_RECOVERY = ((0, 0.10), (1, 0.45), (2, 0.35), (3, 0.10))
+_DAY1_RECOVERY = ((0, 0.20), (1, 0.40), (2, 0.30), (3, 0.10))
 #: Recovery over a week on hold.
 _WEEK_RECOVERY = ((0, 0.15), (1, 0.55), (2, 0.30))
 #: From Day 15 to Day 22 (the last dose on Day 21): a count may still fall (never below the
@@ -73,9 +73,11 @@ class Blood:
 
     @classmethod
     def draw(cls, stream: Stream, params: SynthParams, baseline: dict[str, int],
-             factor: float) -> Blood:
+             factor: float, g4_scale: float = 1.0) -> Blood:
         """Draw the worst grades; ``factor`` (>= 1) scales the rates up for subjects who may
-        not reach a nadir visit, so that the realised rates are the parameters'."""
+        not reach a nadir visit, so that the realised rates are the parameters';
+        ``g4_scale`` scales the share of grade 4 among grade >= 3 counts (a grade 4 count
+        means a dose reduction by the label, so it sets how many subjects have one)."""
         worst: dict[str, int] = {}
         shared = stream.u()  # ANC and WBC fall together
         for key, stem, g4 in BLOOD:
@@ -83,7 +85,8 @@ class Blood:
             g3_rate = min(1.0, getattr(params, f"{stem}_g3") * factor)
             low = (getattr(params, f"{stem}_any") - getattr(params, f"{stem}_g3")) * factor
             any_rate = min(1.0, g3_rate + low / (1.0 - _BASELINE_G2[key]))
-            worst[key] = _worst(u, baseline[key], any_rate, g3_rate, g4, stream)
+            worst[key] = _worst(u, baseline[key], any_rate, g3_rate, min(0.9, g4 * g4_scale),
+                                stream)
         return cls(baseline, worst, dict(baseline))
 
     def reduced(self, stream: Stream) -> None:
