@@ -176,6 +176,15 @@ def test_write_report_writes_html_pdf_and_listings(report: Report, tmp_path: Pat
     csv = (out / "listings" / "listing_deaths.csv").read_text(encoding="utf-8")
     assert csv.splitlines()[0].startswith("Subject,Date of death")
     assert len(csv.splitlines()) == 1 + len(report.table("listing_deaths").rows)
+    findings = (out / "findings.txt").read_text(encoding="utf-8")
+    assert findings.splitlines() == list(report.findings)
+
+
+def test_a_long_list_of_findings_is_shown_in_part(report: Report) -> None:
+    many = replace(report, findings=tuple(f"Finding {i}." for i in range(60)))
+    html = render_html(many)
+    assert "Finding 49." in html and "Finding 50." not in html
+    assert "10 more are not shown here; findings.txt" in html
 
 
 def test_write_report_refuses_a_file_for_a_folder(report: Report, tmp_path: Path) -> None:

@@ -1,8 +1,8 @@
 """``write_report``: the report's files in a folder (the one part of the package that writes).
 
-``report.html`` always; ``report.pdf`` when asked; and each listing whole as
+``report.html`` always; ``report.pdf`` when asked; each listing whole as
 ``listings/<key>.csv`` (UTF-8, one header row), since the HTML and PDF show a long listing in
-part.
+part; and ``findings.txt``, the data findings one a line (the page shows the first 50).
 """
 
 from __future__ import annotations
@@ -32,8 +32,9 @@ def listing_csv(report: Report, key: str) -> str:
 
 def write_report(report: Report, out: Path, *, pdf: bool,
                  progress: Callable[[str], None] | None = None) -> list[Path]:
-    """Write ``report.html`` (and ``report.pdf`` when ``pdf``) and ``listings/<key>.csv``
-    into the folder ``out`` (made if missing); return the paths written. ``progress`` is
+    """Write ``report.html`` (and ``report.pdf`` when ``pdf``), ``findings.txt`` and
+    ``listings/<key>.csv`` into the folder ``out`` (made if missing); return the paths
+    written. ``progress`` is
     called with the name of each step as it starts ("Writing report.html", "Writing
     report.pdf", "Writing the listings").
 
@@ -58,6 +59,9 @@ def write_report(report: Report, out: Path, *, pdf: bool,
         pdf_path.write_bytes(render_pdf(report))
         written.append(pdf_path)
     step("Writing the listings")
+    findings_path = out / "findings.txt"
+    findings_path.write_text("".join(f"{f}\n" for f in report.findings), encoding="utf-8")
+    written.append(findings_path)
     for table in report.tables():
         if table.listing and table.key.startswith("listing_"):
             path = out / "listings" / f"{table.key}.csv"
