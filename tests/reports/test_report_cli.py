@@ -80,3 +80,42 @@ def test_the_database_needs_a_user(tmp_path: Path, capsys: pytest.CaptureFixture
         main(["report", "--out", str(tmp_path / "out")])
     assert exit_info.value.code == 2
     assert "--user" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_report_from_the_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without --data the command reads ONCOTRIAL_DATABASE_URL through export_study as the
+    logged-in user (password from ONCOTRIAL_PASSWORD); the page names the database and its
+    audit trail head."""
+    import datetime as dt
+
+    from argon2 import PasswordHasher
+    from storekit import PASSWORD, make_staff
+
+    import oncotrial.services.access
+    from oncotrial.services import Database, load_study, load_trial
+    from oncotrial.store.migrate import upgrade
+    from oncotrial.synth import SynthParams, generate_study
+
+    monkeypatch.setattr(oncotrial.services.access, "_HASHER",
+                        PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+    url = f"sqlite:///{tmp_path / 'trial.db'}"
+    db = Database.from_url(url)
+    try:
+        upgrade(db.engine)
+        staff = make_staff(db)
+        ctx = load_trial()
+        study = generate_study(SynthParams(n_enrolled=3), 7, ctx=ctx)
+        load_study(db, ctx, study, nurse=staff["nurse"], investigator=staff["drli"],
+                   today=dt.date(2026, 12, 1), site="HCH")
+    finally:
+        db.dispose()
+    monkeypatch.setenv("ONCOTRIAL_DATABASE_URL", url)
+    monkeypatch.setenv("ONCOTRIAL_PASSWORD", PASSWORD)
+    out = tmp_path / "out"
+    result = runner.invoke(build_app(), ["report", "--user", "dm", "--cutoff", "2026-10-31",
+                                         "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "audit trail head" in html
+    assert "Patients screened" in html
