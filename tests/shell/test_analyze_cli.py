@@ -44,6 +44,34 @@ def test_analyze_folder_as_json(tmp_path: Path) -> None:
     assert data["cutoff_on"] == "2026-10-31"
 
 
+def test_analyze_reads_a_whole_study_folder(tmp_path: Path) -> None:
+    """A folder written by oncotrial synth (the endpoint domains beside labs, lesions, AEs,
+    baseline, medications and the screening log) gives the endpoints of its Dataset; an
+    unknown file in it is still refused."""
+    from oncotrial.context import TrialContext
+    from oncotrial.endpoints import analyze_endpoints
+    from oncotrial.protocol import load_bundled_protocol
+    from oncotrial.study import dump_study
+    from oncotrial.synth import SynthParams, generate_study
+
+    study = generate_study(SynthParams(n_enrolled=5), 3)
+    for name, text in dump_study(study).items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    assert (tmp_path / "labs.csv").exists() and (tmp_path / "screening.json").exists()
+    out = runner.invoke(build_app(), ["analyze", str(tmp_path), "--cutoff", "2025-12-31",
+                                      "--json"])
+    assert out.exit_code == 0, out.output
+    rules = TrialContext.from_protocol(load_bundled_protocol()).endpoint_rules
+    expected = analyze_endpoints(study.dataset, cutoff=date(2025, 12, 31), rules=rules)
+    got = {s["subject_id"]: s["pfs"]["end_on"] for s in json.loads(out.output)["subjects"]}
+    assert got == {s.subject_id: s.pfs.end_on.isoformat() for s in expected.subjects
+                   if s.pfs is not None}
+    assert len(got) == 5
+    (tmp_path / "lab.csv").write_text("subject_id\n", encoding="utf-8")
+    wrong = runner.invoke(build_app(), ["analyze", str(tmp_path)])
+    assert wrong.exit_code != 0 and "lab.csv: is not a domain file" in str(wrong.exception)
+
+
 def test_analyze_without_cutoff_uses_the_latest_date_and_says_so() -> None:
     """No --cutoff: the latest date in the data, printed as such."""
     out = runner.invoke(build_app(), ["analyze", "--example"], terminal_width=200)

@@ -30,6 +30,10 @@ from oncotrial.endpoints import (
 from oncotrial.errors import InputError
 from oncotrial.protocol import load_bundled_protocol, load_protocol
 from oncotrial.records import months
+from oncotrial.study import STUDY_DOMAINS
+
+#: Domains of a whole study that the endpoints do not read (the screening log is JSON only).
+STUDY_ONLY = frozenset({d.name for d in STUDY_DOMAINS} | {"screening"})
 
 __all__ = ["register"]
 
@@ -223,6 +227,10 @@ def analyze(
     else:
         assert data is not None
         files, source = _read_folder(data), str(data)
+        # A whole study's folder (oncotrial synth, docs/exchange-format.md) also holds the
+        # domains the report reads; the endpoints need only theirs. Unknown files still fail.
+        files = {name: text for name, text in files.items()
+                 if name.rpartition(".")[0] not in STUDY_ONLY}
     dataset = parse_exchange(files)
     note = ""
     if cutoff is None:
