@@ -49,6 +49,7 @@ def _parts(study: StudyData) -> list[StudyData]:
             StudyData(only, labs=study.labs), StudyData(only, lesions=study.lesions),
             StudyData(only, adverse_events=study.adverse_events),
             StudyData(only, conmeds=study.conmeds),
+            StudyData(only, deviations=study.deviations),
             StudyData(only, screening=study.screening)]
 
 

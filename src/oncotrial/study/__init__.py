@@ -9,12 +9,23 @@ from oncotrial.study.exchange import (
     parse_study,
     split_endpoint_files,
 )
-from oncotrial.study.model import AETIOLOGIES, Baseline, ScreenedPatient, StudyData
+from oncotrial.study.model import (
+    AETIOLOGIES,
+    DEVIATION_CATEGORIES,
+    ETHICS_REPORTED,
+    Baseline,
+    ProtocolDeviation,
+    ScreenedPatient,
+    StudyData,
+)
 
 __all__ = [
     "AETIOLOGIES",
+    "DEVIATION_CATEGORIES",
+    "ETHICS_REPORTED",
     "STUDY_DOMAINS",
     "Baseline",
+    "ProtocolDeviation",
     "ScreenedPatient",
     "StudyData",
     "dump_study",

@@ -5,8 +5,9 @@ name and :func:`parse_study` reads them back (pure, no I/O: the CLI reads and wr
 folder). The endpoint domains (``subjects``, ``dosing``, ``tumour_assessments``, ...) are
 those of :mod:`oncotrial.endpoints.exchange`, read and written by its functions; this module
 adds the domains of :data:`STUDY_DOMAINS` (``baseline``, ``labs``, ``lesions``,
-``adverse_events``, ``conmeds``), described by the same column specifications, and
-``screening.json``. ``docs/exchange-format.md`` documents every column; a test checks it.
+``adverse_events``, ``conmeds``, ``protocol_deviations``), described by the same column
+specifications, and ``screening.json``. ``docs/exchange-format.md`` documents every column; a
+test checks it.
 
 ``screening.json`` is JSON only. A screening record (:class:`oncotrial.eligibility.
 ScreeningRecord`) is a nested document (prior therapy lines with their drugs, lesions, ECGs,
@@ -51,7 +52,15 @@ from oncotrial.records import (
     Relationship,
     SeriousCriterion,
 )
-from oncotrial.study.model import AETIOLOGIES, Baseline, ScreenedPatient, StudyData
+from oncotrial.study.model import (
+    AETIOLOGIES,
+    DEVIATION_CATEGORIES,
+    ETHICS_REPORTED,
+    Baseline,
+    ProtocolDeviation,
+    ScreenedPatient,
+    StudyData,
+)
 
 __all__ = [
     "LESION_KINDS",
@@ -159,6 +168,22 @@ STUDY_DOMAINS: tuple[DomainSpec, ...] = (
                    "Effect on CYP3A that the dose rules read; empty when none is known."),
         ColumnSpec("half_life_hours", "number", False, "Elimination half-life in hours."),
     )),
+    DomainSpec("protocol_deviations", "protocol deviation (ICH E3 section 10.2)", (
+        _SID,
+        ColumnSpec("deviation_on", "date", True, "Date the deviation happened."),
+        ColumnSpec("identified_on", "date", True,
+                   "Date it was identified; on or after deviation_on."),
+        ColumnSpec("category", _code(DEVIATION_CATEGORIES), True,
+                   "Category (code list deviation_category of the forms)."),
+        ColumnSpec("description", "text", True, "What happened."),
+        ColumnSpec("major", "bool", True,
+                   "yes for a major deviation (may affect the subject's safety or the "
+                   "reliability of the data)."),
+        ColumnSpec("corrective_action", "text", False,
+                   "Corrective and preventive action; required for a major deviation."),
+        ColumnSpec("reported_to_ethics", _code(ETHICS_REPORTED), False,
+                   "Reported to the ethics committee; empty when not recorded."),
+    )),
 )
 
 _ALL = {d.name: d for d in (*DOMAINS, *STUDY_DOMAINS)}
@@ -214,6 +239,7 @@ def dump_study(study: StudyData, *, fmt: str = "csv") -> dict[str, str]:
         "lesions": [_fields(r, STUDY_DOMAINS[2]) for r in study.lesions],
         "adverse_events": _ae_rows(study.adverse_events),
         "conmeds": [_fields(r, STUDY_DOMAINS[4]) for r in study.conmeds],
+        "protocol_deviations": [_fields(r, STUDY_DOMAINS[5]) for r in study.deviations],
     }
     for spec in STUDY_DOMAINS:
         if tables[spec.name]:
@@ -327,6 +353,8 @@ def parse_study(files: Mapping[str, str]) -> StudyData:
         adverse_events=_adverse_events(rows["adverse_events"], names["adverse_events"],
                                        problems),
         conmeds=_build_rows(rows["conmeds"], names["conmeds"], problems, _conmed),
+        deviations=_build_rows(rows["protocol_deviations"], names["protocol_deviations"],
+                               problems, _deviation),
         source=f"exchange format, {files_digest(files)}",
     )
     _check_study(study, problems)
@@ -367,6 +395,13 @@ def _conmed(r: Mapping[str, Any]) -> ConcomitantMedication:
         r["subject_id"], r["name"], r["started_on"], stopped_on=r["stopped_on"],
         indication=r["indication"] or "", cyp3a_effect=r["cyp3a_effect"] or "",
         half_life_hours=r["half_life_hours"])
+
+
+def _deviation(r: Mapping[str, Any]) -> ProtocolDeviation:
+    return ProtocolDeviation(
+        r["subject_id"], r["deviation_on"], r["identified_on"], r["category"], r["description"],
+        r["major"], corrective_action=r["corrective_action"] or "",
+        reported_to_ethics=r["reported_to_ethics"])
 
 
 def _adverse_events(rows: list[dict[str, Any]], file_name: str,
@@ -477,7 +512,8 @@ def _check_study(study: StudyData, problems: Problems) -> None:
     known = {s.subject_id for s in study.dataset.subjects}
     domains: tuple[tuple[str, Sequence[Any]], ...] = (
         ("baseline", study.baseline), ("labs", study.labs), ("lesions", study.lesions),
-        ("adverse_events", study.adverse_events), ("conmeds", study.conmeds))
+        ("adverse_events", study.adverse_events), ("conmeds", study.conmeds),
+        ("protocol_deviations", study.deviations))
     for name, records in domains:
         for sid in sorted({r.subject_id for r in records} - known):
             problems.add(name, f"subject {sid} is not in subjects. Add the subject, or correct "

@@ -33,8 +33,11 @@ from oncotrial.records import (
 )
 from oncotrial.study import (
     AETIOLOGIES,
+    DEVIATION_CATEGORIES,
+    ETHICS_REPORTED,
     STUDY_DOMAINS,
     Baseline,
+    ProtocolDeviation,
     ScreenedPatient,
     StudyData,
     dump_study,
@@ -116,6 +119,17 @@ def conmeds(draw: st.DrawFn) -> ConcomitantMedication:
 
 
 @st.composite
+def deviations(draw: st.DrawFn) -> ProtocolDeviation:
+    day = draw(dates)
+    major = draw(st.booleans())
+    return ProtocolDeviation(
+        draw(st.sampled_from(IDS)), day, day + dt.timedelta(days=draw(st.integers(0, 60))),
+        draw(st.sampled_from(DEVIATION_CATEGORIES)), draw(text), major,
+        corrective_action=draw(text if major else st.just("") | text),
+        reported_to_ethics=draw(st.none() | st.sampled_from(ETHICS_REPORTED)))
+
+
+@st.composite
 def baselines(draw: st.DrawFn) -> tuple[Baseline, ...]:
     chosen = draw(st.lists(st.sampled_from(IDS), unique=True))
     return tuple(Baseline(sid, tuple(draw(st.lists(st.sampled_from(AETIOLOGIES), unique=True))),
@@ -145,7 +159,8 @@ def studies(draw: st.DrawFn) -> StudyData:
         Dataset(subjects), draw(screenings()), draw(baselines()),
         tuple(draw(st.lists(labs(), max_size=5))), tuple(draw(st.lists(lesions(), max_size=5))),
         tuple(draw(st.lists(adverse_events(), max_size=5))),
-        tuple(draw(st.lists(conmeds(), max_size=3))))
+        tuple(draw(st.lists(conmeds(), max_size=3))),
+        tuple(draw(st.lists(deviations(), max_size=3))))
 
 
 # -- round trip ----------------------------------------------------------------------------
@@ -273,6 +288,23 @@ def problems_of(files: dict[str, str]) -> str:
         ({"adverse_events.csv": "subject_id,event_id,term,onset_on,grade_on,grade,aware_at\n"
                                 "001,AE1,Fatigue,2026-02-01,2026-02-01,2,2026-02-01\n"},
          "aware_at is '2026-02-01'. It must be an ISO 8601 date and time"),
+        ({"protocol_deviations.csv": "subject_id,deviation_on,identified_on,category,"
+                                     "description,major\n"
+                                     "001,2026-03-09,2026-03-02,other,late CT,no\n"},
+         "protocol_deviations.csv line 2: Protocol deviation of subject 001 on 2026-03-09: it "
+         "is identified on 2026-03-02, before it happened."),
+        ({"protocol_deviations.csv": "subject_id,deviation_on,identified_on,category,"
+                                     "description,major\n"
+                                     "001,2026-03-09,2026-03-09,late_visit,late CT,no\n"},
+         "category is 'late_visit'. It must be one of consent|eligibility|study_drug"),
+        ({"protocol_deviations.csv": "subject_id,deviation_on,identified_on,category,"
+                                     "description,major\n"
+                                     "001,2026-03-09,2026-03-09,consent,old version,yes\n"},
+         "is major but has no corrective and preventive action."),
+        ({"protocol_deviations.csv": "subject_id,deviation_on,identified_on,category,"
+                                     "description,major\n"
+                                     "004,2026-03-09,2026-03-09,consent,old version,no\n"},
+         "protocol_deviations: subject 004 is not in subjects."),
         ({"screening.json": "{}"}, "screening.json: must be a JSON array of objects"),
         ({"screening.json": '[{"screening_number": "S1", "screened_on": "2026-01-02", '
                             '"subject_id": "007", "record": {"subject_id": "S1"}}]'},
@@ -349,3 +381,25 @@ def test_docs_describe_every_study_domain_and_column() -> None:
     assert re.search(r"^##+ .*`screening\.json`", text, re.M)
     for key in ("screening_number", "screened_on", "subject_id", "record"):
         assert f"| `{key}` |" in text, key
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        ({"identified_on": dt.date(2026, 3, 1)}, "identified on 2026-03-01, before it happened"),
+        ({"category": "late"}, "the category 'late' is not one of consent"),
+        ({"description": "  "}, "has no description"),
+        ({"major": True}, "is major but has no corrective and preventive action"),
+        ({"reported_to_ethics": "maybe"}, "it must be one of yes, no, not_applicable"),
+    ],
+)
+def test_a_protocol_deviation_checks_what_its_log_form_checks(
+        changes: dict[str, object], expected: str) -> None:
+    """The protocol deviations form's checks, each refused with its reason."""
+    fields: dict[str, object] = {
+        "subject_id": "001", "deviation_on": dt.date(2026, 3, 2),
+        "identified_on": dt.date(2026, 3, 2), "category": "consent",
+        "description": "Signed an old consent version.", "major": False}
+    ProtocolDeviation(**fields)  # type: ignore[arg-type]
+    with pytest.raises(InputError, match=re.escape(expected)):
+        ProtocolDeviation(**{**fields, **changes})  # type: ignore[arg-type]
