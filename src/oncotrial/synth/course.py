@@ -123,6 +123,8 @@ class SubjectRecords:
     contacts: list[Contact] = field(default_factory=list)
     new_therapies: list[NewTherapy] = field(default_factory=list)
     discontinuations: list[Discontinuation] = field(default_factory=list)
+    #: Scheduled tumour assessments skipped while the subject was being scanned: (index, day).
+    missed_scans: list[tuple[int, date]] = field(default_factory=list)
 
 
 class _Episode(NamedTuple):
@@ -494,6 +496,7 @@ class Course:
             if day > limit:
                 break
             if skipped:
+                self.out.missed_scans.append((index, self._date(day)))
                 continue
             attended += 1
             if f.pd_day == day:

@@ -4,9 +4,11 @@ Steps (``docs/synth.md``): read the protocol's schedule; calibrate the latent ef
 to the parameters; draw the enrolment and screening days, the scan days and the latent times
 of the whole cohort at once (NumPy); then, patient by patient in screening order, draw the
 screening record (and, for a screen failure, its reason), and for an enrolled subject the
-course on study (:class:`oncotrial.synth.course.Course`). One
-:class:`numpy.random.Generator` seeded with ``seed`` makes every draw, in a fixed order, so
-the same parameters and seed give the same :class:`StudyData`.
+course on study (:class:`oncotrial.synth.course.Course`) and its protocol deviations
+(:mod:`oncotrial.synth.deviations`). One :class:`numpy.random.Generator` seeded with ``seed``
+makes every draw but the deviations', in a fixed order; the deviations come from a second
+generator seeded with ``(seed, 13)``, so that adding them left the other records of a seed as
+they were. The same parameters and seed give the same :class:`StudyData`.
 """
 
 from __future__ import annotations
@@ -35,8 +37,9 @@ from oncotrial.records import (
     Subject,
     TumourAssessment,
 )
-from oncotrial.study import Baseline, ScreenedPatient, StudyData
-from oncotrial.synth.course import CBC_TERMS, Course, Fate
+from oncotrial.study import Baseline, ProtocolDeviation, ScreenedPatient, StudyData
+from oncotrial.synth.course import CBC_TERMS, Course, Fate, SubjectRecords
+from oncotrial.synth.deviations import scan_deviation, subject_deviations
 from oncotrial.synth.labs import BloodBands, reference
 from oncotrial.synth.outcomes import (
     LatentTimes,
@@ -75,6 +78,8 @@ _STOP_TERMS = (("Fatigue", "fatigue", 0.3), ("Anorexia", "decreased appetite", 0
 _DEFAULT_REDUCTION = 0.30
 _G4_SCALE = 0.65
 _REDUCE_ON_FLAG = 0.4
+#: The second part of the deviations' seed, ``(seed, 13)`` (issue 13 added them).
+_DEVIATION_STREAM = 13
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +125,11 @@ def generate_study(
     cohort = _draw_cohort(rng, params, schedule, model)
     stream = Stream(rng)
     return _Builder(params, context, schedule, stream, cohort, progress, seed).build()
+
+
+def _deviation_stream(seed: int) -> Stream:
+    """The deviations' own stream (see the module's documentation)."""
+    return Stream(np.random.default_rng([seed, _DEVIATION_STREAM]))
 
 
 def _draw_cohort(rng: np.random.Generator, params: SynthParams, schedule: Schedule,
@@ -168,6 +178,8 @@ class _Builder:
         self.lesions: list[LesionMeasurement] = []
         self.events: list[AdverseEvent] = []
         self.conmeds: list[ConcomitantMedication] = []
+        self.deviations: list[ProtocolDeviation] = []
+        self.deviation_stream = _deviation_stream(seed)
         self.planned_end = self._planned_ends()
         self.scale = self._exposure_scales()
 
@@ -222,7 +234,8 @@ class _Builder:
                           tuple(self.stops))
         return StudyData(dataset, tuple(self.screening), tuple(self.baseline),
                          tuple(self.labs), tuple(self.lesions), tuple(self.events),
-                         tuple(self.conmeds), source=f"synthetic cohort (oncotrial.synth, seed "
+                         tuple(self.conmeds), tuple(self.deviations),
+                         source=f"synthetic cohort (oncotrial.synth, seed "
                                                      f"{self.seed}, {len(self.subjects)} enrolled)")
 
     def _patient(self, number: str, day: date) -> tuple[Patient, dict[str, object]]:
@@ -257,6 +270,23 @@ class _Builder:
         self.contacts += out.contacts
         self.therapies += out.new_therapies
         self.stops += out.discontinuations
+        self._deviations(sid, record, day, patient.first_dose_on, out)
+
+    def _deviations(self, sid: str, record: ScreeningRecord, screened_on: date,
+                    first_dose_on: date, out: SubjectRecords) -> None:
+        """A deviation for each skipped scan and, for a few subjects, one other; nothing
+        after the cut-off or the day of death."""
+        s, params = self.deviation_stream, self.params
+        last_day = min([params.cutoff, *(d.died_on for d in out.deaths)])
+        self.deviations += [scan_deviation(s, sid, index, on, last_day=last_day)
+                            for index, on in out.missed_scans]
+        consent = record.informed_consent_date
+        self.deviations += subject_deviations(
+            s, sid, share=params.deviation_share,
+            consented_on=consent if isinstance(consent, date) else screened_on,
+            first_dose_on=first_dose_on,
+            visits=[c.contact_on for c in out.contacts if c.source == "visit"],
+            last_day=last_day)
 
     def _conmeds(self, sid: str, record: ScreeningRecord) -> list[ConcomitantMedication]:
         """Medications of the liver disease taken through the study (none is a CYP3A

@@ -64,7 +64,8 @@ class SynthParams:
     Conduct: ``consent_withdrawal`` and ``lost_to_follow_up`` (shares of subjects),
     ``new_therapy_after_pd`` (share of subjects alive after progression who start another
     anticancer therapy), ``missed_scan`` (chance that a scheduled tumour assessment is
-    skipped).
+    skipped; each skipped one is a protocol deviation), ``deviation_share`` (share of subjects
+    with one other protocol deviation).
 
     Raises:
         InputError: a share outside 0-1, a grade 3 rate above its any-grade rate, a median
@@ -128,6 +129,7 @@ class SynthParams:
     lost_to_follow_up: float = 0.01
     new_therapy_after_pd: float = 0.45
     missed_scan: float = 0.03
+    deviation_share: float = 0.15
 
     def __post_init__(self) -> None:
         _check_count(self.n_enrolled)
