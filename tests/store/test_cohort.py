@@ -1,9 +1,10 @@
 """A whole study into the trial database through the services and back
 (``oncotrial.services.load_study`` / ``export_study``): the same endpoint analysis, the same
-laboratory results, lesions, adverse events (grade changes included), medications and baseline
-facts, the same eligibility outcome for every screened patient, screen failures recorded as
-failed; the export needs the export right, pseudonymises for a statistician and is audited.
-On SQLite always, and on PostgreSQL when ONCOTRIAL_TEST_DATABASE_URL is set."""
+laboratory results, lesions, adverse events (grade changes included), medications, protocol
+deviations and baseline facts, the same eligibility outcome for every screened patient, screen
+failures recorded as failed; the export needs the export right, pseudonymises for a
+statistician and is audited. On SQLite always, and on PostgreSQL when
+ONCOTRIAL_TEST_DATABASE_URL is set."""
 
 from __future__ import annotations
 
@@ -32,7 +33,7 @@ from oncotrial.services.cohort import join_ae_rows, split_ae
 from oncotrial.store.migrate import upgrade
 from oncotrial.store.models import AuditLog
 from oncotrial.store.models import Subject as SubjectRow
-from oncotrial.study import StudyData
+from oncotrial.study import ProtocolDeviation, StudyData
 
 CUTOFF = dt.date(2026, 10, 31)
 TODAY = dt.date(2026, 12, 31)
@@ -51,7 +52,8 @@ def _rename(study: StudyData, names: dict[str, str]) -> StudyData:
                       renamed(ds.discontinuations))
     return replace(study, dataset=dataset, baseline=renamed(study.baseline),
                    labs=renamed(study.labs), lesions=renamed(study.lesions),
-                   adverse_events=renamed(study.adverse_events), conmeds=renamed(study.conmeds))
+                   adverse_events=renamed(study.adverse_events), conmeds=renamed(study.conmeds),
+                   deviations=renamed(study.deviations))
 
 
 def _utc(ae: AdverseEvent) -> AdverseEvent:
@@ -77,6 +79,19 @@ def _screening_labs(study: StudyData, names: dict[str, str]) -> set[LabResult]:
     return out
 
 
+def _with_deviations(study: StudyData) -> StudyData:
+    """The study with two more deviations of its first subject, so that every column of the
+    log form is exercised whatever the synthetic cohort drew: a major one reported to the
+    ethics committee and a minor one with neither action nor answer."""
+    first = study.dataset.subjects[0]
+    on = first.enrolled_on + dt.timedelta(days=3)
+    return replace(study, deviations=(*study.deviations, ProtocolDeviation(
+        first.subject_id, on, on + dt.timedelta(days=5), "eligibility",
+        "Enrolled on a bilirubin, result 10 days old; retested: within limits.", True,
+        corrective_action="Screening checklist updated.", reported_to_ethics="yes"),
+        ProtocolDeviation(first.subject_id, on, on, "other", "Visit log, not signed.", False)))
+
+
 @dataclass(frozen=True)
 class Loaded:
     """A database with the study loaded through the services, shared by a module's tests
@@ -98,7 +113,7 @@ def loaded(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     db = Database.from_url(url)
     upgrade(db.engine)
     staff = make_staff(db)
-    study = synthetic_or_hand_made()
+    study = _with_deviations(synthetic_or_hand_made())
     names = load_study(db, ctx, study, nurse=staff["nurse"], investigator=staff["drli"],
                        today=TODAY, site="HCH")
     yield Loaded(db, staff, study, names)
@@ -108,7 +123,8 @@ def loaded(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
 def test_the_study_comes_back_with_the_same_endpoints_and_records(
         ctx: TrialContext, loaded: Loaded) -> None:
     """Loaded through the services and exported: the same endpoint analysis, and the same
-    labs, lesions, adverse events, medications and baseline facts (as sets)."""
+    labs, lesions, adverse events, medications, protocol deviations and baseline facts (as
+    sets)."""
     db, staff, study, names = loaded.db, loaded.staff, loaded.study, loaded.names
     assert sorted(names.values()) == sorted(s.subject_id for s in study.dataset.subjects)
     back = _rename(export_study(db, staff["dm"], ctx), names)
@@ -121,6 +137,7 @@ def test_the_study_comes_back_with_the_same_endpoints_and_records(
     assert set(back.lesions) == set(study.lesions)
     assert Counter(back.adverse_events) == Counter(map(_utc, study.adverse_events))
     assert set(back.conmeds) == set(study.conmeds)
+    assert Counter(back.deviations) == Counter(study.deviations) and study.deviations
     assert {b for b in back.baseline if b.aetiology} >= set(study.baseline)
 
 
@@ -169,6 +186,7 @@ def test_the_export_is_audited_names_its_source_and_pseudonymises(
                                                p.record.birth_date.day) == (7, 1)
                for p in stat.screening)
     assert {lab.subject_id for lab in stat.labs} <= pseudonyms
+    assert stat.deviations and {d.subject_id for d in stat.deviations} <= pseudonyms
 
 
 def test_export_needs_the_export_right(db: Database, staff: Staff, ctx: TrialContext) -> None:

@@ -115,4 +115,5 @@ def only_subjects(study: StudyData, keep: set[str]) -> StudyData:
     screening = tuple(p for p in study.screening if p.subject_id is None or p.subject_id in keep)
     return replace(study, dataset=dataset, screening=screening, baseline=only(study.baseline),
                    labs=only(study.labs), lesions=only(study.lesions),
-                   adverse_events=only(study.adverse_events), conmeds=only(study.conmeds))
+                   adverse_events=only(study.adverse_events), conmeds=only(study.conmeds),
+                   deviations=only(study.deviations))

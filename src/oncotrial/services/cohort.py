@@ -4,9 +4,10 @@
 study in the exchange format) exactly as a research team would: a research coordinator
 registers each screened patient, enters the screening forms and screens; an investigator
 enrols the eligible ones; the coordinator then enters the visit forms (lesions and tumour
-response, blood counts and chemistry, dosing, adverse events, medications, follow-up, death,
-end of treatment and of study). Every value goes through :func:`save_form` with the forms'
-checks and the audit trail; nothing is written around the services.
+response, blood counts and chemistry, dosing, adverse events, medications, protocol
+deviations, follow-up, death, end of treatment and of study). Every value goes through
+:func:`save_form` with the forms' checks and the audit trail; nothing is written around the
+services.
 
 The forms are data (``<protocol>.forms.yaml``), and so is this mapping where it can be: the
 screening forms are filled from a :class:`~oncotrial.eligibility.ScreeningRecord` through the
@@ -48,7 +49,7 @@ from sqlalchemy.orm import Session
 from oncotrial.context import TrialContext
 from oncotrial.eligibility import ScreeningRecord
 from oncotrial.errors import InputError
-from oncotrial.forms import FormDef, FormSet, canonical_text
+from oncotrial.forms import FormDef, FormSet, canonical_text, rows_of
 from oncotrial.forms.mapping import (
     FormRecord,
     SubjectForms,
@@ -80,7 +81,7 @@ from oncotrial.services.subjects import enrol, register_subject, screen_subject,
 from oncotrial.store.audit import append_event
 from oncotrial.store.models import AuditLog, DerivedCache, RoleGrant, Site
 from oncotrial.store.models import Subject as SubjectRow
-from oncotrial.study import Baseline, ScreenedPatient, StudyData
+from oncotrial.study import Baseline, ProtocolDeviation, ScreenedPatient, StudyData
 
 __all__ = ["STAND_INS", "export_study", "load_study", "screening_answers"]
 
@@ -303,7 +304,8 @@ def _by_subject(study: StudyData) -> dict[str, _Subject]:
         "dosing": ds.dosing, "assessments": ds.assessments, "deaths": ds.deaths,
         "contacts": ds.contacts, "new_therapies": ds.new_therapies,
         "discontinuations": ds.discontinuations, "labs": study.labs, "lesions": study.lesions,
-        "adverse_events": study.adverse_events, "conmeds": study.conmeds}
+        "adverse_events": study.adverse_events, "conmeds": study.conmeds,
+        "deviations": study.deviations}
     for name, records in domains.items():
         for record in records:
             if record.subject_id not in out:
@@ -326,6 +328,7 @@ def _last_date(study: StudyData) -> dt.date:
     days += [les.measured_on for les in study.lesions]
     for ae in study.adverse_events:
         days += [ae.resolved_on or ae.onset_on, ae.grade_history[-1].on]
+    days += [d.identified_on for d in study.deviations]
     return max(days, default=dt.date.today())
 
 
@@ -485,6 +488,7 @@ class _VisitEntry:
         self.dosing()
         self.adverse_events()
         self.conmeds()
+        self.deviations()
         self.follow_up()
 
     # tumour assessments and lesions
@@ -621,6 +625,14 @@ class _VisitEntry:
             self.save(target.form.id, _rows_form(
                 target, meds, lambda m: {"ongoing": canonical_text(m.stopped_on is None)}))
 
+    def deviations(self) -> None:
+        """The protocol deviations log form: one row of its ``deviations`` group each."""
+        found: list[ProtocolDeviation] = self.records["deviations"]
+        if found:
+            rows = [{key: value for key, value in _deviation_answers(d).items()
+                     if value is not None} for d in found]
+            self.save(_DEVIATION_FORM, {_DEVIATION_GROUP: rows})
+
     def follow_up(self) -> None:
         therapies: list[NewTherapy] = self.records["new_therapies"]
         if therapies:
@@ -650,6 +662,41 @@ class _VisitEntry:
             else:
                 target = _target(self.targets, "Discontinuation", "disposition")
                 self.save(target.form.id, _form_answers(target, stop))
+
+
+#: The log form and group of protocol deviations (forms file, ``protocol_deviations``).
+_DEVIATION_FORM, _DEVIATION_GROUP = "protocol_deviations", "deviations"
+_DEVIATION_ITEMS = ("deviation_on", "identified_on", "category", "description", "major",
+                    "corrective_action", "reported_to_ethics")
+
+
+def _deviation_answers(d: ProtocolDeviation) -> dict[str, str | None]:
+    """A deviation as the answers of its log form row (stored text; empty text is None)."""
+    return {"deviation_on": canonical_text(d.deviation_on),
+            "identified_on": canonical_text(d.identified_on), "category": d.category,
+            "description": d.description, "major": canonical_text(d.major),
+            "corrective_action": d.corrective_action or None,
+            "reported_to_ethics": d.reported_to_ethics}
+
+
+def _deviations(subject_id: str, stored: SubjectForms) -> list[ProtocolDeviation]:
+    """The rows of the subject's protocol deviations log form (its last saved instance)."""
+    for instance in reversed(stored.instances):
+        if instance.form_id != _DEVIATION_FORM:
+            continue
+        out = []
+        for row in rows_of(instance.data, _DEVIATION_GROUP):
+            answer = {item: (entry.value if (entry := instance.data.get(
+                (_DEVIATION_GROUP, row, item))) else None) for item in _DEVIATION_ITEMS}
+            out.append(ProtocolDeviation(
+                subject_id, dt.date.fromisoformat(str(answer["deviation_on"])),
+                dt.date.fromisoformat(str(answer["identified_on"])), str(answer["category"]),
+                str(answer["description"] or ""), answer["major"] == "yes",
+                corrective_action=str(answer["corrective_action"] or ""),
+                reported_to_ethics=None if answer["reported_to_ethics"] is None
+                else str(answer["reported_to_ethics"])))
+        return out
+    return []
 
 
 def _number(value: float) -> str:
@@ -775,11 +822,13 @@ def _year_only(record: ScreeningRecord) -> ScreeningRecord:
 
 
 def _screening(session: Session, ctx: TrialContext, actor: Actor
-               ) -> tuple[list[ScreenedPatient], list[Baseline], dict[str, str]]:
-    """Screened patients, baselines and subject label -> site code, as the actor may see
-    them (pseudonyms where the actor may not see identities)."""
+               ) -> tuple[list[ScreenedPatient], list[Baseline], dict[str, str],
+                          list[ProtocolDeviation]]:
+    """Screened patients, baselines, subject label -> site code and protocol deviations, as
+    the actor may see them (pseudonyms where the actor may not see identities)."""
     forms = forms_of(ctx)
     patients, baselines, sites = [], [], {}
+    deviations: list[ProtocolDeviation] = []
     rights: dict[int, tuple[bool, bool, bool]] = {}
     codes = {s.id: s.code for s in session.scalars(select(Site))}
     for row in session.scalars(select(SubjectRow).order_by(SubjectRow.id)):
@@ -806,7 +855,8 @@ def _screening(session: Session, ctx: TrialContext, actor: Actor
             baseline = _baseline(sid, stored)
             if baseline is not None:
                 baselines.append(baseline)
-    return patients, baselines, sites
+            deviations += _deviations(sid, stored)
+    return patients, baselines, sites, deviations
 
 
 def export_study(db: Database, actor: Actor, ctx: TrialContext) -> StudyData:
@@ -816,14 +866,15 @@ def export_study(db: Database, actor: Actor, ctx: TrialContext) -> StudyData:
     patients come from the screening forms (:func:`oncotrial.forms.mapping.screening_record`,
     screened on the day of the stored eligibility decision), the baseline facts from the HCC
     history form, labs, lesions, adverse events (grade changes joined by
-    :func:`join_ae_rows`) and medications from the forms' records. Needs the ``export``
+    :func:`join_ae_rows`) and medications from the forms' records, the protocol deviations
+    from the rows of the protocol deviations log form. Needs the ``export``
     right; statisticians get pseudonyms and birth years. Audited like ``export json``;
     ``source`` is ``database <url without password>, audit trail head <hash>``.
     """
     with db.transaction(actor, reason="export") as session:
         require(session, actor, "export")
         records: list[SubjectRecords] = _subject_records(session, ctx, actor)
-        screening, baselines, sites = _screening(session, ctx, actor)
+        screening, baselines, sites, deviations = _screening(session, ctx, actor)
         dataset = _dataset(records)
         dataset = replace(dataset, subjects=tuple(
             replace(s, site_id=sites.get(s.subject_id, s.site_id)) for s in dataset.subjects))
@@ -840,6 +891,7 @@ def export_study(db: Database, actor: Actor, ctx: TrialContext) -> StudyData:
         lesions=tuple(x for r in records for x in r.lesions),
         adverse_events=tuple(join_ae_rows([x for r in records for x in r.adverse_events])),
         conmeds=tuple(x for r in records for x in r.conmeds),
+        deviations=tuple(deviations),
         source=f"database {url}, audit trail head {head}",
     )
 
