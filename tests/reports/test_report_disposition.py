@@ -3,6 +3,7 @@ the protocol's criteria applied again to each screening record."""
 
 from __future__ import annotations
 
+import datetime as dt
 import statistics
 from dataclasses import replace
 from datetime import date
@@ -14,7 +15,7 @@ from oncotrial.context import TrialContext
 from oncotrial.eligibility import screen
 from oncotrial.records import DiscontinuationLevel
 from oncotrial.reports import Report, build_report
-from oncotrial.study import StudyData
+from oncotrial.study import ProtocolDeviation, StudyData
 
 
 def _rows(report: Report, key: str) -> dict[str, tuple[object, ...]]:
@@ -151,3 +152,36 @@ def test_an_earlier_cut_off_leaves_later_records_out(study: StudyData,
                if d.discontinued_on <= date(2026, 4, 30)}
     assert rows["Treatment discontinued"][0] == len(stopped)
     assert report.cutoff_on == date(2026, 4, 30)
+
+
+def test_protocol_deviations_table_and_listing(study: StudyData, ctx: TrialContext) -> None:
+    """Deviations by category with major and minor counted apart, subjects counted once; a
+    deviation after the cut-off is in neither the table nor the listing, which gives the
+    forms' category label and the study day."""
+    first, second = study.dataset.subjects[:2]
+    day = first.enrolled_on + dt.timedelta(days=10)
+    deviations = (
+        ProtocolDeviation(first.subject_id, day, day, "consent", "Old consent version.", True,
+                          corrective_action="Re-consented."),
+        ProtocolDeviation(first.subject_id, day, day, "procedure_missed", "CT missed.", False),
+        ProtocolDeviation(second.subject_id, day, day, "procedure_missed", "ECOG missing.",
+                          False),
+        ProtocolDeviation(second.subject_id, CUTOFF + dt.timedelta(days=1),
+                          CUTOFF + dt.timedelta(days=1), "other", "After the cut-off.", True,
+                          corrective_action="None needed."),
+    )
+    report = build_report(replace(study, deviations=deviations), ctx, cutoff=CUTOFF)
+    table = report.table("deviations")
+    n = len(study.dataset.subjects)
+    rows = {str(r.cells[0]): r.cells[1:] for r in table.rows}
+    assert rows == {"Any protocol deviation": (1, 2, 3, 2),
+                    "Informed consent": (1, 0, 1, 1),
+                    "Procedure or assessment not done": (0, 2, 2, 2)}
+    assert table.number.startswith("Table 14.1.") and table.columns[-1].denominator == n
+    listing = report.table("listing_deviations")
+    assert listing.number.startswith("Listing 16.2.") and len(listing.rows) == 3
+    assert sorted(str(r.cells[4]) for r in listing.rows) == [
+        "Informed consent", "Procedure or assessment not done",
+        "Procedure or assessment not done"]
+    assert all(isinstance(r.cells[2], int) and r.cells[1] == day.isoformat()
+               for r in listing.rows)

@@ -258,7 +258,7 @@ def build_report(study: StudyData, ctx: TrialContext, *, cutoff: date,
                 "Patients screened, enrolled and treated, and how many stopped treatment and "
                 "why, at the data cut-off (CONSORT-style flow for a single-arm study).",
                 figures.consort_svg(flow_counts(inp))),
-         tables.baseline_table(inp)])
+         tables.baseline_table(inp), tables.deviations_table(inp)])
     step(REPORT_STEPS[2])
     bars = figures.waterfall_data(inp)
     efficacy_tables: list[Table | Figure] = [
@@ -277,7 +277,8 @@ def build_report(study: StudyData, ctx: TrialContext, *, cutoff: date,
     listing = _section("listings", "One row per record, in subject order.", [
         listings.discontinuations_listing(inp), listings.deaths_listing(inp),
         listings.sae_listing(inp), listings.screen_failures_listing(inp),
-        listings.exposure_listing(inp), listings.efficacy_listing(inp, best)])
+        listings.exposure_listing(inp), listings.efficacy_listing(inp, best),
+        listings.deviations_listing(inp)])
     step(REPORT_STEPS[8])
     methods = _section("methods", (
         "The rules every derivation above used, read from the protocol file, and the values "

@@ -14,10 +14,11 @@ from oncotrial.eligibility import Eligibility, VerdictStatus
 from oncotrial.records import months
 from oncotrial.reports.inputs import ReportInputs, SubjectCourse
 from oncotrial.reports.model import Column, Row, Table
-from oncotrial.reports.tables import humanise, soc_of
+from oncotrial.reports.tables import deviation_label, humanise, reported_deviations, soc_of
 
 __all__ = [
     "deaths_listing",
+    "deviations_listing",
     "discontinuations_listing",
     "efficacy_listing",
     "exposure_listing",
@@ -216,3 +217,21 @@ def exposure_listing(inp: ReportInputs) -> Table:
                           Column("Treatment at cut-off")),
                  rows=tuple(rows), listing=True)
 
+
+
+def deviations_listing(inp: ReportInputs) -> Table:
+    """Every protocol deviation of an enrolled subject that happened on or before the
+    cut-off (ICH E3 appendix 16.2.2), with the category's label from the forms."""
+    rows = []
+    for d in reported_deviations(inp):
+        course = inp.courses[d.subject_id]
+        rows.append(Row((d.subject_id, _iso(d.deviation_on),
+                         study_day(d.deviation_on, course.first_dose_on),
+                         _iso(d.identified_on), deviation_label(inp, d.category),
+                         "Yes" if d.major else "No", d.description, d.corrective_action)))
+    return Table(key="listing_deviations", number="", title="Protocol deviations",
+                 population=f"Enrolled (N = {len(inp.courses)})",
+                 columns=(*_text("Subject", "Date"), Column("Study day", "int"),
+                          *_text("Identified on", "Category", "Major", "Description",
+                                 "Corrective action")),
+                 rows=tuple(rows), listing=True)

@@ -22,10 +22,12 @@ from dataclasses import fields
 from functools import cache
 
 from oncotrial.clinical import Quantity, age_in_years, child_pugh
+from oncotrial.context import TrialContext
 from oncotrial.ctcae import bundled_dictionary
 from oncotrial.eligibility import Eligibility, VerdictStatus
 from oncotrial.endpoints import NE_CATEGORIES, TimeToEventSummary
 from oncotrial.errors import OncotrialError
+from oncotrial.forms import load_bundled_forms
 from oncotrial.protocol import list_provenance
 from oncotrial.records import (
     ActionTaken,
@@ -38,7 +40,7 @@ from oncotrial.records import (
 from oncotrial.reports.inputs import ReportInputs, SubjectCourse
 from oncotrial.reports.model import Cell, Column, Row, Table
 from oncotrial.stats import estimate_proportion
-from oncotrial.study import AETIOLOGIES
+from oncotrial.study import AETIOLOGIES, DEVIATION_CATEGORIES, ProtocolDeviation
 
 __all__ = [
     "BOR_LABELS",
@@ -47,11 +49,14 @@ __all__ = [
     "baseline_table",
     "bor_table",
     "deaths_table",
+    "deviation_label",
+    "deviations_table",
     "disposition_table",
     "exposure_table",
     "humanise",
     "median_range",
     "pfs_sensitivity_table",
+    "reported_deviations",
     "response_duration_table",
     "response_rates_table",
     "screen_failures_table",
@@ -236,6 +241,69 @@ def screen_failures_table(inp: ReportInputs) -> Table:
             "exclusion); for an exclusion criterion 'not met' means the patient is excluded.",
             "A patient may fail more than one criterion, so the rows add up to more than the "
             "screen failures.",
+        ))
+
+
+def deviation_label(inp: ReportInputs, code: str) -> str:
+    """A deviation category's English label from the trial's forms (code list
+    ``deviation_category``; the bundled forms of the protocol when the context has none
+    loaded), else the code made readable."""
+    return _deviation_labels(inp.ctx).get(code) or humanise(code)
+
+
+def _deviation_labels(ctx: TrialContext) -> dict[str, str]:
+    if ctx.forms is None:
+        return _bundled_deviation_labels(ctx.protocol_id)
+    return {c.code: c.en for c in ctx.forms.code_lists.get("deviation_category", [])}
+
+
+@cache
+def _bundled_deviation_labels(protocol_id: str) -> dict[str, str]:
+    try:
+        forms = load_bundled_forms(protocol_id)
+    except OncotrialError:
+        return {}
+    return {c.code: c.en for c in forms.code_lists.get("deviation_category", [])}
+
+
+def reported_deviations(inp: ReportInputs) -> list[ProtocolDeviation]:
+    """The protocol deviations of enrolled subjects that happened on or before the cut-off,
+    in subject and date order."""
+    return sorted((d for d in inp.study.deviations
+                   if d.subject_id in inp.courses and d.deviation_on <= inp.cutoff),
+                  key=lambda d: (d.subject_id, d.deviation_on, d.identified_on, d.category))
+
+
+def deviations_table(inp: ReportInputs) -> Table:
+    """Protocol deviations by category, major and minor (ICH E3 section 10.2): deviations
+    counted each, and subjects with at least one, of the subjects enrolled."""
+    found = reported_deviations(inp)
+    n = len(inp.courses)
+
+    def line(label: str, items: Sequence[ProtocolDeviation], level: int) -> Row:
+        major = sum(d.major for d in items)
+        return Row((label, major, len(items) - major, len(items),
+                    len({d.subject_id for d in items})), level=level, strong=level == 0)
+
+    rows = [line("Any protocol deviation", found, 0)]
+    order = DEVIATION_CATEGORIES + tuple(sorted({d.category for d in found}
+                                                - set(DEVIATION_CATEGORIES)))
+    for code in order:
+        items = [d for d in found if d.category == code]
+        if items:
+            rows.append(line(deviation_label(inp, code), items, 1))
+    return Table(
+        key="deviations", number="", title="Protocol deviations by category",
+        population=_population("Enrolled", n),
+        columns=(Column("Category"), Column("Major", "int"), Column("Minor", "int"),
+                 Column("All", "int"), Column("Subjects, " + N_PCT, "n_pct", n)),
+        rows=tuple(rows),
+        footnotes=(
+            "Deviations recorded on the protocol deviations log form that happened on or "
+            "before the cut-off; Major, Minor and All count deviations, the last column "
+            "subjects with at least one.",
+            "Major: may affect the subject's safety or the reliability of the data (as the "
+            "investigator classified it on the form).",
         ))
 
 
