@@ -72,7 +72,7 @@ from oncotrial.records import (
 )
 from oncotrial.services.access import Actor, can, require
 from oncotrial.services.database import Database
-from oncotrial.services.demo import EXAMPLE_DAY
+from oncotrial.services.demo import EXAMPLE_DAY, _answer, _at
 from oncotrial.services.entry import save_form
 from oncotrial.services.errors import NotFoundError
 from oncotrial.services.export import _dataset, _subject_records
@@ -107,22 +107,6 @@ STAND_INS: dict[str, dict[str, str]] = {
 
 
 # -- the screening forms from a screening record (inverse of mapping.screening_record) --------
-
-
-def _at(data: Any, path: str) -> Any:
-    for part in path.split("."):
-        if not isinstance(data, dict) or part not in data:
-            return None
-        data = data[part]
-    return data
-
-
-def _answer(item: ItemDef, value: Any) -> Any:
-    if item.type == "lab" and isinstance(value, dict):
-        return {k: value[k] for k in ("value", "unit", "lln", "uln") if value.get(k) is not None}
-    if item.type == "boolean" and isinstance(value, dict) and "answer" in value:
-        return canonical_text(value["answer"])  # an attestation with its author and date
-    return canonical_text(value)
 
 
 def _group_rows(group: GroupDef, rows: Sequence[Any]) -> list[Answers]:

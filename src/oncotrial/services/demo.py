@@ -77,7 +77,9 @@ def _shift(value: Any, days: int) -> Any:
 
 def _answer(item: ItemDef, value: Any) -> Any:
     if item.type == "lab" and isinstance(value, dict):
-        return {k: value[k] for k in ("value", "unit", "lln", "uln") if k in value}
+        return {k: value[k] for k in ("value", "unit", "lln", "uln") if value.get(k) is not None}
+    if item.type == "boolean" and isinstance(value, dict) and "answer" in value:
+        return canonical_text(value["answer"])  # an attestation with its author and date
     return canonical_text(value)
 
 
